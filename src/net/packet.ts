@@ -1,0 +1,100 @@
+import type { IPv4 } from './ipv4.js';
+import type { Port } from './port.js';
+import { Protocol } from './protocol.js';
+import type { TcpFlags } from './tcp-flags.js';
+
+/**
+ * One IPv4 packet as the simulator sees it: the 5-tuple, TCP flags, length,
+ * skb mark and ingress interface, all as small integers. It is a mutable
+ * record on purpose: hot loops reuse one instance and overwrite its fields
+ * instead of allocating a packet each time.
+ */
+export class Packet {
+  /** IP protocol number ({@link Protocol}). */
+  proto: number;
+  /** Source address. */
+  saddr: IPv4;
+  /** Source port (0 for protocols without ports). */
+  sport: Port;
+  /** Destination address. */
+  daddr: IPv4;
+  /** Destination port. */
+  dport: Port;
+  /** TCP flags ({@link TcpFlag} bits); ignored for other protocols. */
+  flags: TcpFlags;
+  /** L3 length in bytes (IP header included), as the kernel's `skb->len`. */
+  length: number;
+  /** The skb mark (`fwmark`). */
+  mark: number;
+
+  /**
+   * @param proto - protocol number
+   * @param saddr - source address
+   * @param sport - source port
+   * @param daddr - destination address
+   * @param dport - destination port
+   * @param flags - TCP flags
+   * @param length - L3 length in bytes
+   * @param mark - skb mark
+   */
+  constructor(
+    proto: number = Protocol.TCP,
+    saddr: IPv4 = 0,
+    sport: Port = 0,
+    daddr: IPv4 = 0,
+    dport: Port = 0,
+    flags: TcpFlags = 0,
+    length = 60,
+    mark = 0,
+  ) {
+    this.proto = proto;
+    this.saddr = saddr;
+    this.sport = sport;
+    this.daddr = daddr;
+    this.dport = dport;
+    this.flags = flags;
+    this.length = length;
+    this.mark = mark;
+  }
+
+  /** Overwrites every field; returns `this` so callers can chain. */
+  set(
+    proto: number,
+    saddr: IPv4,
+    sport: Port,
+    daddr: IPv4,
+    dport: Port,
+    flags: TcpFlags = 0,
+    length = 60,
+    mark = 0,
+  ): this {
+    this.proto = proto;
+    this.saddr = saddr;
+    this.sport = sport;
+    this.daddr = daddr;
+    this.dport = dport;
+    this.flags = flags;
+    this.length = length;
+    this.mark = mark;
+    return this;
+  }
+
+  /** Copies all fields from another packet. */
+  copyFrom(other: Packet): this {
+    return this.set(
+      other.proto,
+      other.saddr,
+      other.sport,
+      other.daddr,
+      other.dport,
+      other.flags,
+      other.length,
+      other.mark,
+    );
+  }
+
+  /** A new packet with the same fields. */
+  clone(): Packet {
+    return new Packet().copyFrom(this);
+  }
+}
