@@ -34,7 +34,7 @@ export function tryParseIPv4(text: string, start = 0, end: number = text.length)
   let value = 0;
   let octets = 0;
   let i = start;
-  while (true) {
+  for (;;) {
     if (i >= end) return -(i + 1);
     let octet = 0;
     let digits = 0;

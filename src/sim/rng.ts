@@ -75,10 +75,10 @@ class SeedRandomRng implements Rng {
  * @param seed - any integer or string
  */
 export function createRng(seed: number | string): Rng {
-  return new SeedRandomRng(seedrandom(String(seed), { state: true }) as SeededPrng);
+  return new SeedRandomRng(seedrandom(String(seed), { state: true }));
 }
 
 /** Continues a stream from a snapshot taken with {@link Rng.state}. */
 export function restoreRng(state: RngState): Rng {
-  return new SeedRandomRng(seedrandom('', { state: { i: state.i, j: state.j, S: state.S.slice() } }) as SeededPrng);
+  return new SeedRandomRng(seedrandom('', { state: { i: state.i, j: state.j, S: state.S.slice() } }));
 }

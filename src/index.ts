@@ -1,0 +1,83 @@
+/**
+ * lbsim: an in-memory, kernel-faithful simulator of Linux IPVS and
+ * iptables/netfilter as Kubernetes kube-proxy programs them.
+ *
+ * @packageDocumentation
+ */
+
+// errors
+export { InvalidArgumentError, LbsimError, OperationError, ParseError } from './errors.js';
+export type { ErrnoName } from './errors.js';
+
+// net
+export {
+  cidrContains,
+  formatCidr,
+  formatIPv4,
+  ipv4,
+  maskPrefixLength,
+  parseCidr,
+  parseIPv4,
+  prefixMask,
+  tryParseIPv4,
+} from './net/ipv4.js';
+export type { Cidr, IPv4 } from './net/ipv4.js';
+export { checkPort, isPort, parsePort } from './net/port.js';
+export type { Port } from './net/port.js';
+export { parseProtocol, Protocol, protocolName } from './net/protocol.js';
+export { formatTcpFlags, TcpFlag } from './net/tcp-flags.js';
+export type { TcpFlags } from './net/tcp-flags.js';
+export { Packet } from './net/packet.js';
+
+// simulation primitives
+export { createRng, restoreRng } from './sim/rng.js';
+export type { Rng, RngState } from './sim/rng.js';
+export { SimClock } from './sim/clock.js';
+export type { TimerOwner } from './sim/clock.js';
+
+// the classification interface every mode implements
+export { Decision } from './classify/decision.js';
+export type { DecisionReason, Direction, PacketClassifier, Verdict } from './classify/decision.js';
+export { WorkCounts } from './classify/work.js';
+export type { WorkCountsSnapshot } from './classify/work.js';
+
+// IPVS
+export { DEFAULT_PERSISTENT_TIMEOUT_S, describeKey, Ipvs } from './ipvs/ipvs.js';
+export type { DestOptions, IpvsOptions, IpvsTimeouts, ServiceKey, ServiceOptions } from './ipvs/ipvs.js';
+export { DEFAULT_IPVS_SYSCTL } from './ipvs/sysctl.js';
+export type { IpvsSysctl } from './ipvs/sysctl.js';
+export { Conn, ConnFlag } from './ipvs/conn.js';
+export { CONN_TAB_BITS_DEFAULT, CONN_TAB_BITS_MAX, CONN_TAB_BITS_MIN } from './ipvs/conn-table.js';
+export { connOverhead, Dest } from './ipvs/dest.js';
+export { DestFlag, ForwardMethod, forwardName, ServiceFlag } from './ipvs/flags.js';
+export { VirtualService } from './ipvs/service.js';
+export { ServiceTable } from './ipvs/service-table.js';
+export { IpvsStats, readRates } from './ipvs/stats.js';
+export type { CounterSet, Rates, RateEstimate } from './ipvs/stats.js';
+export {
+  DEFAULT_TCP_TIMEOUTS_S,
+  DEFAULT_UDP_TIMEOUT_S,
+  nextTcpState,
+  TCP_STATE_NAMES,
+  TcpDirection,
+  TcpState,
+} from './ipvs/tcp-state.js';
+export { SchedulerRegistry } from './ipvs/registry.js';
+export type { Scheduler, SchedulerContext, SchedulerFactory } from './ipvs/scheduler.js';
+export {
+  BUILTIN_SCHEDULERS,
+  dhScheduler,
+  foScheduler,
+  lblcScheduler,
+  lblcrScheduler,
+  lcScheduler,
+  mhScheduler,
+  nqScheduler,
+  ovfScheduler,
+  rrScheduler,
+  sedScheduler,
+  shScheduler,
+  twosScheduler,
+  wlcScheduler,
+  wrrScheduler,
+} from './ipvs/schedulers/index.js';

@@ -1,0 +1,112 @@
+import type { IPv4 } from '../net/ipv4.js';
+import type { Port } from '../net/port.js';
+import type { Dest } from './dest.js';
+
+/**
+ * Connection flag bits (`IP_VS_CONN_F_*`, torvalds/linux `include/uapi/linux/ip_vs.h`).
+ * The low 3 bits hold the forwarding method.
+ */
+export const ConnFlag = {
+  FWD_MASK: 0x0007,
+  /** No output packet seen yet (non-NAT): TCP uses the INPUT-ONLY state table. */
+  NOOUTPUT: 0x0080,
+  /** Counted in inactconns rather than activeconns. */
+  INACTIVE: 0x0100,
+  /** A persistence template. */
+  TEMPLATE: 0x1000,
+  /** One-packet scheduling (UDP `-o`). */
+  ONE_PACKET: 0x2000,
+  /** Uses an nf_conntrack entry (sysctl `conntrack` = 1). */
+  NFCT: 0x10000,
+} as const;
+
+/**
+ * An IPVS connection entry (`struct ip_vs_conn`), one per connection for
+ * both directions, or a persistence template. Created and owned by the
+ * engine; read-only to everyone else.
+ */
+export class Conn {
+  /** Protocol (`IPPROTO_IP` 0 for fwmark templates). */
+  readonly proto: number;
+  /** Client address (for templates: the masked client network). */
+  caddr: IPv4;
+  /** Client port (0 for templates). */
+  cport: Port;
+  /** Virtual address (for fwmark templates: the mark). */
+  vaddr: IPv4;
+  /** Virtual port. */
+  vport: Port;
+  /** Real server address. */
+  readonly daddr: IPv4;
+  /** Real server port. */
+  dport: Port;
+  /** {@link ConnFlag} bits plus the forwarding method. */
+  flags: number;
+  /** Protocol state (TCP: {@link TcpState}; UDP/templates: 0). */
+  state = 0;
+  /** Current timeout in ms (re-armed on every packet). */
+  timeoutMs: number;
+  /** Simulated time (ms) at which the entry expires if nothing re-arms it. */
+  expires = 0;
+  /** The real server, or null for bypass entries. */
+  dest: Dest | null;
+  /** The template controlling this connection, if any (`cp->control`). */
+  control: Conn | null = null;
+  /** Number of connections this template controls (`n_control`). */
+  nControl = 0;
+  /** skb mark at creation (`fwmark`). */
+  readonly fwmark: number;
+  /** Packets seen in the client→server direction. */
+  inPkts = 0;
+
+  /** Next entry in the same conn-table bucket. @internal */
+  hashNext: Conn | null = null;
+  /** Bucket index while hashed, -1 when not hashed. @internal */
+  bucket = -1;
+  /** Position in the expiry heap, -1 when not queued. @internal */
+  heapIndex = -1;
+  /** Deadline the heap entry was queued with. @internal */
+  heapKey = 0;
+
+  /** @internal — created only by the engine. */
+  constructor(
+    proto: number,
+    caddr: IPv4,
+    cport: Port,
+    vaddr: IPv4,
+    vport: Port,
+    daddr: IPv4,
+    dport: Port,
+    flags: number,
+    dest: Dest | null,
+    fwmark: number,
+    timeoutMs: number,
+  ) {
+    this.proto = proto;
+    this.caddr = caddr;
+    this.cport = cport;
+    this.vaddr = vaddr;
+    this.vport = vport;
+    this.daddr = daddr;
+    this.dport = dport;
+    this.flags = flags;
+    this.dest = dest;
+    this.fwmark = fwmark;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** Whether this entry is a persistence template. */
+  get isTemplate(): boolean {
+    return (this.flags & ConnFlag.TEMPLATE) !== 0;
+  }
+
+  /** Forwarding method bits. */
+  get fwd(): number {
+    return this.flags & ConnFlag.FWD_MASK;
+  }
+
+  /** Whether the connection counts in inactconns. */
+  get inactive(): boolean {
+    return (this.flags & ConnFlag.INACTIVE) !== 0;
+  }
+}

@@ -1,0 +1,111 @@
+import type { Conn } from './conn.js';
+
+/**
+ * A binary min-heap of connections ordered by the deadline they were queued
+ * with. It stands in for the kernel's per-connection timers.
+ *
+ * Re-arming a connection on every packet only moves `conn.expires`; the heap
+ * is touched when a queued deadline comes due and the connection turns out
+ * to have been re-armed, in which case it is queued again at its new
+ * deadline. So established packets cost no heap work, and the cost per
+ * expiry is O(log n) even with a million entries.
+ */
+export class ExpiryQueue {
+  readonly #heap: Conn[] = [];
+
+  /** Number of queued connections. */
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  /** Earliest queued deadline, or +Infinity when empty. */
+  peekKey(): number {
+    const top = this.#heap[0];
+    return top === undefined ? Number.POSITIVE_INFINITY : top.heapKey;
+  }
+
+  /** Queues `c` at `deadline` (or moves it if it is already queued). */
+  schedule(c: Conn, deadline: number): void {
+    if (c.heapIndex >= 0) {
+      const old = c.heapKey;
+      c.heapKey = deadline;
+      if (deadline < old) this.#up(c.heapIndex);
+      else this.#down(c.heapIndex);
+      return;
+    }
+    c.heapKey = deadline;
+    c.heapIndex = this.#heap.length;
+    this.#heap.push(c);
+    this.#up(c.heapIndex);
+  }
+
+  /** Removes and returns the entry with the earliest deadline if it is ≤ `now`, else null. */
+  popDue(now: number): Conn | null {
+    const heap = this.#heap;
+    const top = heap[0];
+    if (top === undefined || top.heapKey > now) return null;
+    const last = heap.pop()!;
+    if (last !== top) {
+      heap[0] = last;
+      last.heapIndex = 0;
+      this.#down(0);
+    }
+    top.heapIndex = -1;
+    return top;
+  }
+
+  /** Removes `c` if queued. */
+  remove(c: Conn): void {
+    const i = c.heapIndex;
+    if (i < 0) return;
+    const heap = this.#heap;
+    const last = heap.pop()!;
+    c.heapIndex = -1;
+    if (last === c) return;
+    heap[i] = last;
+    last.heapIndex = i;
+    this.#down(i);
+    this.#up(last.heapIndex);
+  }
+
+  /** Removes everything. */
+  clear(): void {
+    for (const c of this.#heap) c.heapIndex = -1;
+    this.#heap.length = 0;
+  }
+
+  #up(i: number): void {
+    const heap = this.#heap;
+    const c = heap[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = heap[p]!;
+      if (parent.heapKey <= c.heapKey) break;
+      heap[i] = parent;
+      parent.heapIndex = i;
+      i = p;
+    }
+    heap[i] = c;
+    c.heapIndex = i;
+  }
+
+  #down(i: number): void {
+    const heap = this.#heap;
+    const n = heap.length;
+    const c = heap[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let m = l;
+      if (r < n && heap[r]!.heapKey < heap[l]!.heapKey) m = r;
+      const child = heap[m]!;
+      if (child.heapKey >= c.heapKey) break;
+      heap[i] = child;
+      child.heapIndex = i;
+      i = m;
+    }
+    heap[i] = c;
+    c.heapIndex = i;
+  }
+}
