@@ -81,3 +81,6 @@ export {
   wlcScheduler,
   wrrScheduler,
 } from './ipvs/schedulers/index.js';
+
+// fairness kit
+export * from './fairness/index.js';
