@@ -240,14 +240,21 @@ export class Ipvs implements PacketClassifier, TimerOwner {
       newSched = factory.create(this.#schedCtx);
     }
     const old = svc.scheduler;
-    applyServiceOptions(svc, opts);
     if (newSched !== null) {
       old.doneService(svc);
-      this.#timedSchedulers.delete(old);
       svc.scheduler = newSched;
-      newSched.initService(svc);
+      try {
+        newSched.initService(svc);
+      } catch (e) {
+        // ip_vs_edit_service: "Try to restore the old_sched" — bind the old one again.
+        svc.scheduler = old;
+        old.initService(svc);
+        throw e;
+      }
+      this.#timedSchedulers.delete(old);
       if (newSched.runTimers !== undefined) this.#timedSchedulers.add(newSched);
     }
+    applyServiceOptions(svc, opts);
     return svc;
   }
 

@@ -612,3 +612,32 @@ describe('scheduler changes', () => {
     expect(svc.schedulerName).toBe('wrr');
   });
 });
+
+describe('scheduler init failure on -E', () => {
+  it('restores the old scheduler when the new one refuses the service (ip_vs_edit_service)', () => {
+    const ipvs = new Ipvs();
+    ipvs.schedulers.register({
+      name: 'picky',
+      create: () => ({
+        name: 'picky',
+        initService: () => {
+          throw new OperationError('EINVAL', 'picky: refuses');
+        },
+        doneService: () => undefined,
+        addDest: () => undefined,
+        delDest: () => undefined,
+        updDest: () => undefined,
+        schedule: () => null,
+      }),
+    });
+    ipvs.addService(TCP80, { scheduler: 'rr' });
+    ipvs.addDest(TCP80, ip('10.1.0.1'), 80);
+    ipvs.addDest(TCP80, ip('10.1.0.2'), 80);
+    expect(() => ipvs.editService(TCP80, { scheduler: 'picky', persistent: true })).toThrow(OperationError);
+    const svc = ipvs.getService(TCP80)!;
+    expect(svc.schedulerName).toBe('rr');
+    expect(svc.persistent).toBe(false);
+    const drv = new Driver();
+    expect(svc.scheduler.schedule(svc, drv.pkt.set(6, 1, 1, VIP, 80, SYN), drv.d.work)).not.toBeNull();
+  });
+});
