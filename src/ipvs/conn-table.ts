@@ -64,8 +64,11 @@ export class ConnTable {
   /** Hashes `c` at the head of its bucket (`ip_vs_conn_hash`). */
   insert(c: Conn): void {
     const b = this.hashKey(c.proto, c.caddr, c.cport);
+    const head = this.#buckets[b] as Conn | null;
     c.bucket = b;
-    c.hashNext = (this.#buckets[b] as Conn | null);
+    c.hashPrev = null;
+    c.hashNext = head;
+    if (head !== null) head.hashPrev = c;
     this.#buckets[b] = c;
     this.#count++;
   }
@@ -74,16 +77,13 @@ export class ConnTable {
   remove(c: Conn): boolean {
     const b = c.bucket;
     if (b < 0) return false;
-    let prev: Conn | null = null;
-    let cur = (this.#buckets[b] as Conn | null);
-    while (cur !== null && cur !== c) {
-      prev = cur;
-      cur = cur.hashNext;
-    }
-    if (cur === null) return false;
-    if (prev === null) this.#buckets[b] = c.hashNext;
-    else prev.hashNext = c.hashNext;
+    const prev = c.hashPrev;
+    const next = c.hashNext;
+    if (prev === null) this.#buckets[b] = next;
+    else prev.hashNext = next;
+    if (next !== null) next.hashPrev = prev;
     c.hashNext = null;
+    c.hashPrev = null;
     c.bucket = -1;
     this.#count--;
     return true;
@@ -182,6 +182,7 @@ export class ConnTable {
       for (let c = (this.#buckets[b] as Conn | null); c !== null; ) {
         const next = c.hashNext;
         c.hashNext = null;
+        c.hashPrev = null;
         c.bucket = -1;
         c = next;
       }

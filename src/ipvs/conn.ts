@@ -23,11 +23,13 @@ export const ConnFlag = {
 /**
  * An IPVS connection entry (`struct ip_vs_conn`), one per connection for
  * both directions, or a persistence template. Created and owned by the
- * engine; read-only to everyone else.
+ * engine; read-only to everyone else. Entry objects are recycled once they
+ * expire: read what you need while iterating `Ipvs.connections()` rather
+ * than keeping the objects.
  */
 export class Conn {
   /** Protocol (`IPPROTO_IP` 0 for fwmark templates). */
-  readonly proto: number;
+  proto: number;
   /** Client address (for templates: the masked client network). */
   caddr: IPv4;
   /** Client port (0 for templates). */
@@ -37,7 +39,7 @@ export class Conn {
   /** Virtual port. */
   vport: Port;
   /** Real server address. */
-  readonly daddr: IPv4;
+  daddr: IPv4;
   /** Real server port. */
   dport: Port;
   /** {@link ConnFlag} bits plus the forwarding method. */
@@ -55,12 +57,14 @@ export class Conn {
   /** Number of connections this template controls (`n_control`). */
   nControl = 0;
   /** skb mark at creation (`fwmark`). */
-  readonly fwmark: number;
+  fwmark: number;
   /** Packets seen in the client→server direction. */
   inPkts = 0;
 
   /** Next entry in the same conn-table bucket. @internal */
   hashNext: Conn | null = null;
+  /** Previous entry in the same bucket (null at the head). @internal */
+  hashPrev: Conn | null = null;
   /** Bucket index while hashed, -1 when not hashed. @internal */
   bucket = -1;
   /** Position in the expiry heap, -1 when not queued. @internal */
@@ -93,6 +97,49 @@ export class Conn {
     this.dest = dest;
     this.fwmark = fwmark;
     this.timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Re-initialises an expired entry for reuse (the engine recycles entry
+   * objects, as the kernel recycles its slab objects).
+   *
+   * @internal
+   */
+  reset(
+    proto: number,
+    caddr: IPv4,
+    cport: Port,
+    vaddr: IPv4,
+    vport: Port,
+    daddr: IPv4,
+    dport: Port,
+    flags: number,
+    dest: Dest | null,
+    fwmark: number,
+    timeoutMs: number,
+  ): this {
+    this.proto = proto;
+    this.caddr = caddr;
+    this.cport = cport;
+    this.vaddr = vaddr;
+    this.vport = vport;
+    this.daddr = daddr;
+    this.dport = dport;
+    this.flags = flags;
+    this.dest = dest;
+    this.fwmark = fwmark;
+    this.timeoutMs = timeoutMs;
+    this.state = 0;
+    this.expires = 0;
+    this.control = null;
+    this.nControl = 0;
+    this.inPkts = 0;
+    this.hashNext = null;
+    this.hashPrev = null;
+    this.bucket = -1;
+    this.heapIndex = -1;
+    this.heapKey = 0;
+    return this;
   }
 
   /** Whether this entry is a persistence template. */

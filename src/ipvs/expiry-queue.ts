@@ -1,14 +1,15 @@
 import type { Conn } from './conn.js';
 
 /**
- * A binary min-heap of connections ordered by the deadline they were queued
+ * A 4-ary min-heap of connections ordered by the deadline they were queued
  * with. It stands in for the kernel's per-connection timers.
  *
  * Re-arming a connection on every packet only moves `conn.expires`; the heap
  * is touched when a queued deadline comes due and the connection turns out
  * to have been re-armed, in which case it is queued again at its new
  * deadline. So established packets cost no heap work, and the cost per
- * expiry is O(log n) even with a million entries.
+ * expiry is O(log n) even with a million entries. Four children per node
+ * halve the depth of a binary heap, and so the cache misses per operation.
  */
 export class ExpiryQueue {
   readonly #heap: Conn[] = [];
@@ -78,7 +79,7 @@ export class ExpiryQueue {
     const heap = this.#heap;
     const c = heap[i]!;
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       const parent = heap[p]!;
       if (parent.heapKey <= c.heapKey) break;
       heap[i] = parent;
@@ -93,14 +94,22 @@ export class ExpiryQueue {
     const heap = this.#heap;
     const n = heap.length;
     const c = heap[i]!;
+    const key = c.heapKey;
     for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let m = l;
-      if (r < n && heap[r]!.heapKey < heap[l]!.heapKey) m = r;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      let m = first;
+      let mKey = heap[first]!.heapKey;
+      const last = first + 4 < n ? first + 4 : n;
+      for (let j = first + 1; j < last; j++) {
+        const k = heap[j]!.heapKey;
+        if (k < mKey) {
+          m = j;
+          mKey = k;
+        }
+      }
+      if (mKey >= key) break;
       const child = heap[m]!;
-      if (child.heapKey >= c.heapKey) break;
       heap[i] = child;
       child.heapIndex = i;
       i = m;

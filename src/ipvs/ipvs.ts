@@ -132,7 +132,9 @@ export class Ipvs implements PacketClassifier, TimerOwner {
   #udpTimeoutMs = DEFAULT_UDP_TIMEOUT_S * 1000;
   readonly #sctpTimeoutMs = DEFAULT_SCTP_TIMEOUT_S * 1000;
   #nextEstimation: number;
-  readonly #timedSchedulers = new Set<Scheduler>();
+  readonly #timedSchedulers: Scheduler[] = [];
+  /** Expired connection objects kept for reuse, so a steady connection churn does not feed the GC. */
+  readonly #freeConns: Conn[] = [];
   readonly #schedCtx: SchedulerContext;
   readonly #scratch = new WorkCounts();
 
@@ -214,7 +216,7 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     applyServiceOptions(svc, opts);
     sched.initService(svc);
     this.#services.insert(svc);
-    if (sched.runTimers !== undefined) this.#timedSchedulers.add(sched);
+    if (sched.runTimers !== undefined) this.#timedSchedulers.push(sched);
     return svc;
   }
 
@@ -251,8 +253,8 @@ export class Ipvs implements PacketClassifier, TimerOwner {
         old.initService(svc);
         throw e;
       }
-      this.#timedSchedulers.delete(old);
-      if (newSched.runTimers !== undefined) this.#timedSchedulers.add(newSched);
+      removeItem(this.#timedSchedulers, old);
+      if (newSched.runTimers !== undefined) this.#timedSchedulers.push(newSched);
     }
     applyServiceOptions(svc, opts);
     return svc;
@@ -284,7 +286,7 @@ export class Ipvs implements PacketClassifier, TimerOwner {
       this.#unlinkDest(svc, d, 0, false);
     }
     svc.scheduler.doneService(svc);
-    this.#timedSchedulers.delete(svc.scheduler);
+    removeItem(this.#timedSchedulers, svc.scheduler);
   }
 
   // ------------------------------------------------------------------- dests
@@ -475,6 +477,8 @@ export class Ipvs implements PacketClassifier, TimerOwner {
 
   /** Runs connection expiry, scheduler timers and the rate estimator up to `now` (called by the clock). */
   runTimers(now: number): void {
+    const timed = this.#timedSchedulers;
+    if (now < this.#expiry.peekKey() && now < this.#nextEstimation && timed.length === 0) return;
     for (;;) {
       const c = this.#expiry.popDue(now);
       if (c === null) break;
@@ -484,7 +488,7 @@ export class Ipvs implements PacketClassifier, TimerOwner {
       }
       this.#expire(c, c.expires);
     }
-    for (const s of this.#timedSchedulers) s.runTimers!(now);
+    for (let i = 0; i < timed.length; i++) timed[i]!.runTimers!(now);
     if (now >= this.#nextEstimation) this.#runEstimator(now);
   }
 
@@ -732,18 +736,17 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     if (dest.fwd !== ForwardMethod.MASQ) f |= ConnFlag.NOOUTPUT;
     if (proto !== Protocol.UDP) f &= ~ConnFlag.ONE_PACKET;
     if (this.sysctl.conntrack && (f & ConnFlag.TEMPLATE) === 0) f |= ConnFlag.NFCT;
-    const c = new Conn(proto, caddr, cport, vaddr, vport, dest.addr, dport, f, dest, mark, NEW_CONN_TIMEOUT_MS);
+    const c = this.#freeConns.pop()?.reset(proto, caddr, cport, vaddr, vport, dest.addr, dport, f, dest, mark, NEW_CONN_TIMEOUT_MS) ??
+      new Conn(proto, caddr, cport, vaddr, vport, dest.addr, dport, f, dest, mark, NEW_CONN_TIMEOUT_MS);
     if ((f & ConnFlag.TEMPLATE) !== 0) dest.persistConns++;
     else dest.inactConns++;
     dest.refs++;
     if (dest.uThreshold !== 0 && dest.activeConns + dest.inactConns >= dest.uThreshold) {
       dest.flags |= DestFlag.OVERLOAD;
     }
+    // The timer is armed by the #connPut that always follows creation.
     c.expires = this.clock.now + NEW_CONN_TIMEOUT_MS;
-    if ((f & ConnFlag.ONE_PACKET) === 0) {
-      this.#conns.insert(c);
-      this.#expiry.schedule(c, c.expires);
-    }
+    if ((f & ConnFlag.ONE_PACKET) === 0) this.#conns.insert(c);
     return c;
   }
 
@@ -790,12 +793,9 @@ export class Ipvs implements PacketClassifier, TimerOwner {
       dest.flags &= ~DestFlag.OVERLOAD;
     }
     dest.refs--;
-    if (dest.refs === 0 && !dest.available) {
-      const trash = dest.svc.trash;
-      const i = trash.indexOf(dest);
-      if (i >= 0) trash.splice(i, 1);
-    }
+    if (dest.refs === 0 && !dest.available) removeItem(dest.svc.trash, dest);
     c.dest = null;
+    this.#freeConns.push(c);
   }
 
   // ip_vs_set_state → tcp/udp state_transition
@@ -861,6 +861,11 @@ export class Ipvs implements PacketClassifier, TimerOwner {
 }
 
 type CheckedKey = { proto: number; addr: IPv4; port: Port; fwmark?: undefined } | { fwmark: number };
+
+function removeItem<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}
 
 function isNewConnPacket(pkt: Packet): boolean {
   // is_new_conn: TCP SYN (SCTP INIT is modeled as SYN on an SCTP packet).

@@ -15,7 +15,7 @@ import type { VirtualService } from '../service.js';
 /** `IP_VS_DH_TAB_BITS` (`CONFIG_IP_VS_DH_TAB_BITS`, default 8). */
 export const DH_TAB_BITS = 8;
 /** `IP_VS_DH_TAB_SIZE`: 256 buckets. */
-export const DH_TAB_SIZE = 1 << DH_TAB_BITS;
+export const DH_TAB_SIZE: number = 1 << DH_TAB_BITS;
 
 /**
  * One dh instance: the 256-bucket table of `struct ip_vs_dh_state`.
@@ -32,7 +32,7 @@ export class DhScheduler implements Scheduler {
   /** `dh`. */
   readonly name = 'dh';
   /** Number of buckets (256). */
-  readonly tableSize = DH_TAB_SIZE;
+  readonly tableSize: number = DH_TAB_SIZE;
   readonly #buckets: (Dest | null)[] = new Array<Dest | null>(DH_TAB_SIZE).fill(null);
 
   /** The dest bucket `i` points at (`null` when the service has no dests). */

@@ -79,15 +79,15 @@ export function lblcIsOverloaded(dest: Dest, svc: VirtualService, work: WorkCoun
 /** `CHECK_EXPIRE_INTERVAL`: the lblc/lblcr garbage-collection timer period (60 s). */
 export const LBLC_CHECK_EXPIRE_INTERVAL_MS = 60_000;
 /** `ENTRY_TIMEOUT`: idle time after which the partial sweep may drop an entry (6 min). */
-export const LBLC_ENTRY_TIMEOUT_MS = 6 * 60_000;
+export const LBLC_ENTRY_TIMEOUT_MS: number = 6 * 60_000;
 /** `COUNT_FOR_FULL_EXPIRATION`: every 30th quiet timer run is a full expiration check. */
 export const LBLC_COUNT_FOR_FULL_EXPIRATION = 30;
 /** `IP_VS_LBLC_TAB_BITS` / `IP_VS_LBLCR_TAB_BITS` (Kconfig default 10). */
 export const LBLC_TAB_BITS = 10;
 /** Number of cache buckets (1024). */
-export const LBLC_TAB_SIZE = 1 << LBLC_TAB_BITS;
+export const LBLC_TAB_SIZE: number = 1 << LBLC_TAB_BITS;
 /** `max_size` = 16 × table size (16384 entries). */
-export const LBLC_MAX_SIZE = LBLC_TAB_SIZE * 16;
+export const LBLC_MAX_SIZE: number = LBLC_TAB_SIZE * 16;
 
 /** The fields every lblc/lblcr cache entry has (`struct ip_vs_lblc_entry` / `ip_vs_lblcr_entry`). */
 export interface LocalityEntry<E> {
@@ -125,7 +125,7 @@ export class LocalityCache<E extends LocalityEntry<E>> {
   /** `tbl->dead`: set by flush, no new entries after it. */
   dead = false;
   /** When the periodic timer fires next (ms); `Infinity` when stopped. */
-  nextCheck = Number.POSITIVE_INFINITY;
+  nextCheck: number = Number.POSITIVE_INFINITY;
 
   /**
    * @param make - creates a blank entry when the free list is empty

@@ -16,7 +16,7 @@ import type { VirtualService } from '../service.js';
 /** `IP_VS_SH_TAB_BITS` (`CONFIG_IP_VS_SH_TAB_BITS`, default 8). */
 export const SH_TAB_BITS = 8;
 /** `IP_VS_SH_TAB_SIZE`: 256 buckets. */
-export const SH_TAB_SIZE = 1 << SH_TAB_BITS;
+export const SH_TAB_SIZE: number = 1 << SH_TAB_BITS;
 const SH_TAB_MASK = SH_TAB_SIZE - 1;
 
 /**
@@ -52,7 +52,7 @@ export class ShScheduler implements Scheduler {
   /** `sh`. */
   readonly name = 'sh';
   /** Number of buckets (256). */
-  readonly tableSize = SH_TAB_SIZE;
+  readonly tableSize: number = SH_TAB_SIZE;
   readonly #buckets: (Dest | null)[] = new Array<Dest | null>(SH_TAB_SIZE).fill(null);
 
   /** The dest bucket `i` points at (`null` when the service has no dests). */
