@@ -6,7 +6,6 @@ import fc from 'fast-check';
 const seed = process.env['FC_SEED'];
 const numRuns = process.env['FC_NUM_RUNS'];
 fc.configureGlobal({
-  interruptAfterTimeLimit: 15_000,
   ...(seed !== undefined && seed !== '' ? { seed: Number(seed) } : {}),
   ...(numRuns !== undefined && numRuns !== '' ? { numRuns: Number(numRuns) } : {}),
 });

@@ -26,6 +26,13 @@ export class Packet {
   length: number;
   /** The skb mark (`fwmark`). */
   mark: number;
+  /**
+   * Ingress interface number on the simulated host (iptables engines; IPVS
+   * ignores it). 0 means the host's default interface.
+   */
+  ifindex = 0;
+  /** Whether the host itself sends the packet (OUTPUT path) rather than receiving it. */
+  local = false;
 
   /**
    * @param proto - protocol number
@@ -81,6 +88,8 @@ export class Packet {
 
   /** Copies all fields from another packet. */
   copyFrom(other: Packet): this {
+    this.ifindex = other.ifindex;
+    this.local = other.local;
     return this.set(
       other.proto,
       other.saddr,
