@@ -641,3 +641,34 @@ describe('scheduler init failure on -E', () => {
     expect(svc.scheduler.schedule(svc, drv.pkt.set(6, 1, 1, VIP, 80, SYN), drv.d.work)).not.toBeNull();
   });
 });
+
+describe('user schedulers', () => {
+  it('a scheduler registered under a new name schedules like a built-in; names are unique', () => {
+    const ipvs = new Ipvs();
+    // "last": always the oldest dest (the end of the kernel list).
+    ipvs.schedulers.register({
+      name: 'last',
+      create: () => ({
+        name: 'last',
+        initService: () => undefined,
+        doneService: () => undefined,
+        addDest: () => undefined,
+        delDest: () => undefined,
+        updDest: () => undefined,
+        schedule: (svc, _pkt, work) => {
+          work.destsExamined++;
+          return svc.dests.at(-1) ?? null;
+        },
+      }),
+    });
+    expect(() => ipvs.schedulers.register({ name: 'rr', create: () => { throw new Error('unused'); } })).toThrow(OperationError);
+    expect(() => ipvs.schedulers.register({ name: 'x'.repeat(16), create: () => { throw new Error('unused'); } })).toThrow(InvalidArgumentError);
+    ipvs.addService(TCP80, { scheduler: 'last' });
+    ipvs.addDest(TCP80, ip('10.1.0.1'), 80);
+    ipvs.addDest(TCP80, ip('10.1.0.2'), 80);
+    const drv = new Driver();
+    const d = ipvs.classify(drv.pkt.set(6, ip('192.168.0.1'), 1000, VIP, 80, SYN), drv.d);
+    expect(last(d.backendAddr)).toBe(1);
+    expect(d.work.destsExamined).toBe(1);
+  });
+});
