@@ -12,6 +12,8 @@ import type { ChainState, RuleState, TableState } from './ruleset.js';
 export interface StatefulMatchCompiler {
   /** Returns a match function for a stateful module, or null if this compiler does not handle it. */
   compile(m: MatchSpec): MatchFn | null;
+  /** Called once every table has been compiled (release what the previous compile held). */
+  commit?(): void;
 }
 
 /** Target codes of compiled rules (a switch on small ints in the hot loop). */

@@ -23,6 +23,10 @@ export interface ConntrackPort {
   setupNat(ct: CtView, manip: 0 | 1, addr: number, minPort: Port, maxPort: Port, randomFully: boolean): void;
   /** `nf_nat_packet`: rewrites `p`'s source (manip 0) or destination (manip 1) per the entry's bindings for `p.ctDir`. */
   applyNat(ct: CtView, manip: 0 | 1, p: PacketState): void;
-  /** `__nf_conntrack_confirm`: returns false when the packet must be dropped. */
+  /** `__nf_conntrack_confirm`: returns false when the packet must be dropped (insertion clash). */
   confirm(ct: CtView, work: WorkCounts): boolean;
+  /** `nf_nat_alloc_null_binding`: the binding the nat hook makes when no rule set one up. */
+  allocNullBinding(ct: CtView, manip: 0 | 1): void;
+  /** Frees the unconfirmed entry of a packet dropped before confirmation. */
+  release(): void;
 }

@@ -3,12 +3,15 @@ import type { WorkCounts } from '../classify/work.js';
 import type { Packet } from '../net/packet.js';
 import { SimClock } from '../sim/clock.js';
 import { createRng, type Rng } from '../sim/rng.js';
-import type { BuiltinChainName, MatchSpec, TableName } from './ast.js';
+import type { BuiltinChainName, TableName } from './ast.js';
 import { CtStateBit } from './ast.js';
-import { compileTable, type CompiledChain, type CompiledRule, type CompiledTable, type StatefulMatchCompiler } from './compile.js';
+import { compileTable, type CompiledChain, type CompiledRule, type CompiledTable } from './compile.js';
+import { Conntrack, type ConntrackOptions } from '../conntrack/conntrack.js';
+import { createConntrackPort } from '../conntrack/port.js';
 import type { ConntrackPort } from './conntrack-port.js';
+import { StatefulMatches } from './stateful.js';
 import { Host, type HostOptions } from './host.js';
-import type { MatchEnv, MatchFn } from './matches/types.js';
+import type { MatchEnv } from './matches/types.js';
 import { PacketState } from './packet-state.js';
 import { Ruleset } from './ruleset.js';
 import { traverse, V, type TargetRunner, type TraceEntry } from './traverse.js';
@@ -36,10 +39,13 @@ export interface NetfilterOptions {
   clock?: SimClock;
   /** The host: interfaces, local addresses, routes. */
   host?: Host | HostOptions;
-  /** Connection tracking. Required: build one with `createConntrackPort` from `src/conntrack/`. */
-  conntrack: ConntrackPort;
-  /** Evaluators of `recent`, `set`, `limit` and `nfacct` matches. */
-  stateful?: StatefulMatchCompiler;
+  /**
+   * Connection tracking: a port over a {@link Conntrack} table, or options for a new table on this
+   * engine's clock. @defaultValue a table with the kernel's defaults
+   */
+  conntrack?: ConntrackPort | Omit<ConntrackOptions, 'clock' | 'rng'>;
+  /** Evaluators of `recent`, `set`, `limit` and `nfacct` matches. @defaultValue a new {@link StatefulMatches} on the clock */
+  stateful?: StatefulMatches;
   /** Receives `LOG` target records; by default they are kept in {@link Netfilter.log} (last 1000). */
   onLog?: (r: LogRecord) => void;
 }
@@ -79,7 +85,9 @@ export class Netfilter implements PacketClassifier, TargetRunner {
   /** Mode name. */
   readonly mode = 'iptables';
   /** Tables, chains, rules and counters. */
-  readonly ruleset: Ruleset = new Ruleset();
+  readonly ruleset: Ruleset;
+  /** recent lists, ipsets, limit buckets, nfacct counters. */
+  readonly stateful: StatefulMatches;
   /** The host. */
   readonly host: Host;
   /** Simulated clock. */
@@ -91,7 +99,6 @@ export class Netfilter implements PacketClassifier, TargetRunner {
 
   readonly #ct: ConntrackPort;
   readonly #env: MatchEnv;
-  readonly #stateful: StatefulMatchCompiler;
   readonly #onLog: (r: LogRecord) => void;
   readonly #p = new PacketState();
   readonly #stack: CompiledChain[] = [];
@@ -99,15 +106,26 @@ export class Netfilter implements PacketClassifier, TargetRunner {
   #compiled = new Map<TableName, CompiledTable>();
   #compiledVersion = -1;
   #trace: TraceEntry[] | null = null;
+  #dropReason: 'table-full' | 'invalid' | null = null;
 
   /** @param options - see {@link NetfilterOptions} */
-  constructor(options: NetfilterOptions) {
+  constructor(options: NetfilterOptions = {}) {
     this.rng = options.rng ?? createRng(options.seed ?? 0);
     this.clock = options.clock ?? new SimClock();
     this.host = options.host instanceof Host ? options.host : new Host(options.host);
-    this.#ct = options.conntrack;
+    const ct = options.conntrack;
+    this.#ct =
+      ct !== undefined && 'track' in ct
+        ? ct
+        : createConntrackPort(new Conntrack({ ...ct, clock: this.clock, rng: this.rng.fork() }));
     this.#env = { host: this.host, rng: this.rng };
-    this.#stateful = options.stateful ?? NO_STATEFUL;
+    this.stateful = options.stateful ?? new StatefulMatches(this.clock);
+    const stateful = this.stateful;
+    this.ruleset = new Ruleset({
+      checkRule: (_table, rule) => {
+        stateful.checkRule(rule);
+      },
+    });
     this.#onLog =
       options.onLog ??
       ((r) => {
@@ -135,7 +153,9 @@ export class Netfilter implements PacketClassifier, TargetRunner {
     p.ctDir = 0;
     p.notrack = false;
     p.byPolicy = false;
+    p.acceptedByRule = false;
     const work = out.work;
+    p.work = work;
     const origDaddr = pkt.daddr;
     const origDport = pkt.dport;
     let v: number;
@@ -270,8 +290,9 @@ export class Netfilter implements PacketClassifier, TargetRunner {
     if (this.#compiledVersion === this.ruleset.version) return;
     const next = new Map<TableName, CompiledTable>();
     for (const name of ['raw', 'mangle', 'nat', 'filter', 'security'] as const) {
-      next.set(name, compileTable(this.ruleset.table(name), this.host, this.#env, this.#stateful));
+      next.set(name, compileTable(this.ruleset.table(name), this.host, this.#env, this.stateful));
     }
+    this.stateful.commit();
     this.#compiled = next;
     this.#compiledVersion = this.ruleset.version;
   }
@@ -285,7 +306,9 @@ export class Netfilter implements PacketClassifier, TargetRunner {
         if (p.notrack) {
           p.ctState = CtStateBit.UNTRACKED;
         } else if (p.ct === null && !this.#ct.track(p, work)) {
+          // nf_conntrack: table full, dropping packet
           p.byPolicy = false;
+          this.#dropReason = 'table-full';
           return V.DROP;
         }
         continue;
@@ -293,7 +316,7 @@ export class Netfilter implements PacketClassifier, TargetRunner {
       if (stage === 'confirm') {
         if (p.ct !== null && !this.#ct.confirm(p.ct, work)) {
           p.byPolicy = false;
-          this.#tableFull = true;
+          this.#dropReason = 'invalid';
           return V.DROP;
         }
         continue;
@@ -310,7 +333,6 @@ export class Netfilter implements PacketClassifier, TargetRunner {
     return V.ACCEPT;
   }
 
-  #tableFull = false;
 
   // nf_nat_inet_fn: the nat table is walked only for a connection's first
   // packet while its binding for this manip type is not set up; afterwards the
@@ -325,11 +347,7 @@ export class Netfilter implements PacketClassifier, TargetRunner {
         const v = traverse(chain, p, work, this.#trace, this, this.#stack, this.#stackPos);
         if (v !== V.ACCEPT) return v;
       }
-      if (!this.#ct.natInitialized(ct, manip)) {
-        // nf_nat_alloc_null_binding
-        if (manip === 1) this.#ct.setupNat(ct, 1, p.daddr, p.dport, p.dport, false);
-        else this.#ct.setupNat(ct, 0, p.saddr, p.sport, p.sport, false);
-      }
+      if (!this.#ct.natInitialized(ct, manip)) this.#ct.allocNullBinding(ct, manip);
     }
     this.#ct.applyNat(ct, manip, p);
     return V.ACCEPT;
@@ -349,21 +367,16 @@ export class Netfilter implements PacketClassifier, TargetRunner {
     }
     if (v === V.ACCEPT) {
       out.verdict = delivered ? 'accepted' : 'forwarded';
-      out.reason = p.byPolicy ? 'policy' : 'rule';
+      out.reason = p.acceptedByRule ? 'rule' : 'policy';
     } else if (v === V.REJECT) {
       out.verdict = 'rejected';
       out.reason = 'rule';
     } else {
       out.verdict = 'dropped';
-      out.reason = this.#tableFull ? 'table-full' : p.byPolicy ? 'policy' : 'rule';
+      out.reason = this.#dropReason ?? (p.byPolicy ? 'policy' : 'rule');
     }
-    this.#tableFull = false;
+    // A packet dropped before its entry was confirmed frees that entry.
+    if (v !== V.ACCEPT && p.ct !== null && this.#ct.isNew(p.ct)) this.#ct.release();
+    this.#dropReason = null;
   }
 }
-
-const NO_STATEFUL: StatefulMatchCompiler = {
-  compile(m: MatchSpec): MatchFn | null {
-    if (m.module === 'nfacct') return () => true;
-    return null;
-  },
-};

@@ -1,5 +1,6 @@
 import type { IPv4 } from '../net/ipv4.js';
 import type { Port } from '../net/port.js';
+import { WorkCounts } from '../classify/work.js';
 import type { BuiltinChainName } from './ast.js';
 
 /** What the match modules may read of a packet's connection-tracking entry. */
@@ -62,6 +63,10 @@ export class PacketState {
   now = 0;
   /** Set by a traversal when its verdict came from a chain policy. */
   byPolicy = false;
+  /** Set when some rule (not a policy) accepted the packet in a table. */
+  acceptedByRule = false;
   /** Set by `NOTRACK` / `CT --notrack` in the raw table. */
   notrack = false;
+  /** The work counts of the decision being made (matches that probe tables add to it). */
+  work: WorkCounts = new WorkCounts();
 }

@@ -30,6 +30,9 @@ export const TABLE_ORDER: readonly TableName[] = ['raw', 'mangle', 'nat', 'filte
 /** `XT_EXTENSION_MAXNAMELEN` − 1: the longest chain name iptables accepts. */
 export const MAX_CHAIN_NAME = 28;
 
+/** A rule-load check; throws (any Error) to refuse the rule, with the reason as message. */
+export type RuleCheck = (table: TableName, rule: RuleSpec) => void;
+
 /** A rule in a chain, with its counters (updated in place by the engine). */
 export interface RuleState {
   readonly spec: RuleSpec;
@@ -80,10 +83,13 @@ const WHERE = 'lbsim/netfilter.Ruleset';
  */
 export class Ruleset {
   readonly #tables = new Map<TableName, TableState>();
+  readonly #checkRule: RuleCheck | null;
   #version = 0;
 
-  constructor() {
+  /** @param options - `checkRule`: extra rule-load checks (match modules' `checkentry`) */
+  constructor(options: { checkRule?: RuleCheck } = {}) {
     for (const name of TABLE_ORDER) this.#tables.set(name, emptyTable(name));
+    this.#checkRule = options.checkRule ?? null;
   }
 
   /** Increments on every successful change; engines recompile when it moves. */
@@ -132,7 +138,7 @@ export class Ruleset {
    */
   apply(table: TableName, command: TableCommand): void {
     const next = cloneTable(this.#tables.get(table)!);
-    runCommand(next, command, true, `${WHERE}.apply`);
+    runCommand(next, command, true, `${WHERE}.apply`, this.#checkRule);
     validate(next, `${WHERE}.apply`, command.line);
     this.#tables.set(table, next);
     this.#version++;
@@ -199,7 +205,7 @@ export class Ruleset {
         next.chains.set(decl.name, { name: decl.name, builtin: false, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] });
       }
     }
-    for (const cmd of block.commands) runCommand(next, cmd, options.counters === true, where);
+    for (const cmd of block.commands) runCommand(next, cmd, options.counters === true, where, this.#checkRule);
     validate(next, where, block.commitLine);
     return next;
   }
@@ -265,9 +271,16 @@ function newRule(rule: RuleSpec, counters: Counters | null, useCounters: boolean
   return { spec: rule, counters: useCounters && counters !== null ? { ...counters } : { packets: 0, bytes: 0 } };
 }
 
-function runCommand(t: TableState, cmd: TableCommand, useCounters: boolean, where: string): void {
+function runCommand(t: TableState, cmd: TableCommand, useCounters: boolean, where: string, check: RuleCheck | null): void {
   const restore = where.endsWith('.restore');
   const line = cmd.line;
+  if (check !== null && (cmd.op === 'append' || cmd.op === 'insert' || cmd.op === 'replace')) {
+    try {
+      check(t.name, cmd.rule);
+    } catch (e) {
+      fail('EINVAL', where, line, (e as Error).message, restore);
+    }
+  }
   switch (cmd.op) {
     case 'append':
       checkTarget(t, cmd.rule, where, line, restore);

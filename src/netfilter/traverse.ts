@@ -85,6 +85,7 @@ export function traverse(
         continue;
       case T.ACCEPT:
         p.byPolicy = false;
+        p.acceptedByRule = true;
         if (trace !== null) trace.push({ table, chain: chain.name, rule: r.num, matched: true, action: 'ACCEPT' });
         return V.ACCEPT;
       case T.DROP:
@@ -126,7 +127,10 @@ export function traverse(
       }
       default: {
         const v = targets.run(r, p, table);
-        if (v !== V.CONTINUE) p.byPolicy = false;
+        if (v !== V.CONTINUE) {
+          p.byPolicy = false;
+          if (v === V.ACCEPT) p.acceptedByRule = true;
+        }
         if (trace !== null) {
           trace.push({ table, chain: chain.name, rule: r.num, matched: true, action: r.target!.kind });
         }
