@@ -84,3 +84,16 @@ export {
 
 // fairness kit
 export * from './fairness/index.js';
+
+// netfilter
+export { Netfilter } from './netfilter/engine.js';
+export type { LogRecord, NetfilterOptions, TraceResult } from './netfilter/engine.js';
+export { Host } from './netfilter/host.js';
+export type { HostInterface, HostOptions } from './netfilter/host.js';
+export { BUILTIN_CHAINS, MAX_CHAIN_NAME, Ruleset, TABLE_ORDER } from './netfilter/ruleset.js';
+export type { ChainState, RestoreOptions, RuleCheck, RuleState, SaveOrderOptions, TableState } from './netfilter/ruleset.js';
+export { StatefulMatches } from './netfilter/stateful.js';
+export type { TraceEntry } from './netfilter/traverse.js';
+export type { ConntrackPort } from './netfilter/conntrack-port.js';
+export { AddrTypeBit, CtStateBit, CtStatusBit } from './netfilter/ast.js';
+export type * from './netfilter/ast.js';
