@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { Bench } from 'tinybench';
 import { ipvsLookup } from './suites/ipvs-lookup.js';
 import { ipvsSchedulers } from './suites/ipvs-schedulers.js';
+import { iptablesLookup } from './suites/iptables-lookup.js';
 
 export type Profile = 'quick' | 'full';
 
@@ -29,7 +30,7 @@ export interface Suite {
   register(bench: Bench, profile: Profile, record: (task: string, unit: string, value: number) => void): void;
 }
 
-const SUITES: Suite[] = [ipvsLookup, ipvsSchedulers];
+const SUITES: Suite[] = [ipvsLookup, ipvsSchedulers, iptablesLookup];
 
 const args = process.argv.slice(2);
 const profile: Profile = args.includes('--full') ? 'full' : 'quick';

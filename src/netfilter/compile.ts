@@ -64,6 +64,31 @@ export interface CompiledChain {
   readonly policy: StandardVerdict | null;
   readonly state: ChainState;
   readonly rules: CompiledRule[];
+  /**
+   * The address and protocol tests of every rule packed in one typed array
+   * (PRE_STRIDE words per rule: src addr, src mask, dst addr, dst mask,
+   * flags), so that scanning rules that fail on `-s`/`-d`/`-p` — most of
+   * `KUBE-SERVICES` for any packet — touches one contiguous block of memory.
+   */
+  readonly pre: Uint32Array;
+}
+
+/** Words per rule in {@link CompiledChain.pre}. */
+export const PRE_STRIDE = 5;
+/** Flag bits in the fifth word: bits 0–1 src mode, 2–3 dst mode, 4 protocol inverted, 8–15 protocol. */
+export const PRE_PROTO_SHIFT = 8;
+
+function packPre(rules: readonly CompiledRule[]): Uint32Array {
+  const pre = new Uint32Array(rules.length * PRE_STRIDE);
+  rules.forEach((r, i) => {
+    const k = i * PRE_STRIDE;
+    pre[k] = r.srcAddr;
+    pre[k + 1] = r.srcMask;
+    pre[k + 2] = r.dstAddr;
+    pre[k + 3] = r.dstMask;
+    pre[k + 4] = r.srcMode | (r.dstMode << 2) | (r.protoInvert ? 16 : 0) | ((r.proto & 0xff) << PRE_PROTO_SHIFT);
+  });
+  return pre;
 }
 
 /** A compiled table: chains by name. */
@@ -152,7 +177,7 @@ export function compileTable(
   const out: CompiledTable = new Map();
   for (const c of t.chains.values()) {
     const rules = c.rules.map((r, i) => compileRule(r, i + 1, host, env, stateful));
-    out.set(c.name, { name: c.name, table: t.name, builtin: c.builtin, policy: c.policy, state: c, rules });
+    out.set(c.name, { name: c.name, table: t.name, builtin: c.builtin, policy: c.policy, state: c, rules, pre: packPre(rules) });
   }
   for (const chain of out.values()) {
     for (const r of chain.rules) {

@@ -1,6 +1,6 @@
 import type { WorkCounts } from '../classify/work.js';
 import type { TableName } from './ast.js';
-import { T, type CompiledChain, type CompiledRule } from './compile.js';
+import { PRE_PROTO_SHIFT, PRE_STRIDE, T, type CompiledChain, type CompiledRule } from './compile.js';
 import type { PacketState } from './packet-state.js';
 
 /** Verdicts of one table traversal (the kernel's NF_* plus lbsim's REJECT and CONTINUE for extension targets). */
@@ -55,7 +55,10 @@ export function traverse(
   const table = entry.table;
   let chain = entry;
   let rules = chain.rules;
+  let pre = chain.pre;
   let i = 0;
+  const saddr = p.saddr;
+  const proto = p.proto;
   let depth = 0;
   work.chainsEntered++;
   for (;;) {
@@ -65,12 +68,33 @@ export function traverse(
       depth--;
       chain = stack[depth]!;
       rules = chain.rules;
+      pre = chain.pre;
       i = stackPos[depth]!;
       continue;
     }
-    const r = rules[i]!;
+    if (trace === null) {
+      // Fast scan: skip every rule whose packed -s/-d/-p test fails.
+      const j = scan(pre, i, rules.length, saddr, p.daddr, proto);
+      work.rulesEvaluated += j - i;
+      i = j;
+      if (i >= rules.length) continue;
+    }
     work.rulesEvaluated++;
-    if (!ruleMatches(r, p)) {
+    // The packed -s/-d/-p tests first; the rule object only for survivors.
+    const k = i * PRE_STRIDE;
+    const f = pre[k + 4]!;
+    const rp = f >>> PRE_PROTO_SHIFT;
+    if (
+      ((f & 3) !== 0 && (((saddr & pre[k + 1]!) >>> 0 === pre[k]!) !== ((f & 3) === 1))) ||
+      ((f & 12) !== 0 && (((p.daddr & pre[k + 3]!) >>> 0 === pre[k + 2]!) !== ((f & 12) === 4))) ||
+      (rp !== 0 && (proto === rp) === ((f & 16) !== 0))
+    ) {
+      if (trace !== null) trace.push({ table, chain: chain.name, rule: i + 1, matched: false, action: null });
+      i++;
+      continue;
+    }
+    const r = rules[i]!;
+    if (!restMatches(r, p)) {
       if (trace !== null) trace.push({ table, chain: chain.name, rule: r.num, matched: false, action: null });
       i++;
       continue;
@@ -101,6 +125,7 @@ export function traverse(
         depth--;
         chain = stack[depth]!;
         rules = chain.rules;
+        pre = chain.pre;
         i = stackPos[depth]!;
         continue;
       case T.JUMP: {
@@ -112,6 +137,7 @@ export function traverse(
         depth++;
         chain = to;
         rules = to.rules;
+        pre = to.pre;
         i = 0;
         work.chainsEntered++;
         continue;
@@ -121,6 +147,7 @@ export function traverse(
         if (trace !== null) trace.push({ table, chain: chain.name, rule: r.num, matched: true, action: `goto:${to.name}` });
         chain = to;
         rules = to.rules;
+        pre = to.pre;
         i = 0;
         work.chainsEntered++;
         continue;
@@ -141,6 +168,22 @@ export function traverse(
   }
 }
 
+// Index of the first rule at or after `from` whose packed address/protocol test passes (or `end`).
+function scan(pre: Uint32Array, from: number, end: number, saddr: number, daddr: number, proto: number): number {
+  let k = from * PRE_STRIDE;
+  for (let i = from; i < end; i++, k += PRE_STRIDE) {
+    const f = pre[k + 4]!;
+    const sm = f & 3;
+    if (sm !== 0 && ((saddr & pre[k + 1]!) >>> 0 === pre[k]!) !== (sm === 1)) continue;
+    const dm = f & 12;
+    if (dm !== 0 && ((daddr & pre[k + 3]!) >>> 0 === pre[k + 2]!) !== (dm === 4)) continue;
+    const rp = f >>> PRE_PROTO_SHIFT;
+    if (rp !== 0 && (proto === rp) === ((f & 16) !== 0)) continue;
+    return i;
+  }
+  return end;
+}
+
 function policy(entry: CompiledChain, p: PacketState, trace: TraceEntry[] | null): number {
   p.byPolicy = true;
   const c = entry.state.counters;
@@ -155,9 +198,14 @@ function policy(entry: CompiledChain, p: PacketState, trace: TraceEntry[] | null
 export function ruleMatches(r: CompiledRule, p: PacketState): boolean {
   if (r.srcMode !== 0 && ((p.saddr & r.srcMask) >>> 0 === r.srcAddr) !== (r.srcMode === 1)) return false;
   if (r.dstMode !== 0 && ((p.daddr & r.dstMask) >>> 0 === r.dstAddr) !== (r.dstMode === 1)) return false;
+  if (r.proto !== 0 && (p.proto === r.proto) === r.protoInvert) return false;
+  return restMatches(r, p);
+}
+
+// What the packed pre-test does not cover: interfaces, -f, match modules.
+function restMatches(r: CompiledRule, p: PacketState): boolean {
   if (r.inIf !== null && r.inIf[p.inIf] === 0) return false;
   if (r.outIf !== null && r.outIf[p.outIf] === 0) return false;
-  if (r.proto !== 0 && (p.proto === r.proto) === r.protoInvert) return false;
   if (r.fragment === 1) return false;
   const ms = r.matches;
   for (let k = 0; k < ms.length; k++) if (!ms[k]!(p)) return false;
