@@ -97,3 +97,34 @@ export type { TraceEntry } from './netfilter/traverse.js';
 export type { ConntrackPort } from './netfilter/conntrack-port.js';
 export { AddrTypeBit, CtStateBit, CtStatusBit } from './netfilter/ast.js';
 export type * from './netfilter/ast.js';
+
+// ipvsadm
+export * from './ipvs/ipvsadm/index.js';
+
+// connection tracking
+export {
+  Conntrack,
+  ConntrackEntry,
+  ConntrackStats,
+  ConntrackTuple,
+  createConntrackPort,
+  CtLookup,
+  DEFAULT_TIMEOUTS,
+  defaultConntrackBuckets,
+  formatTupleFields,
+  IPS,
+  IPS_NAT_MASK,
+  TCP_STATE_NAMES as CONNTRACK_TCP_STATE_NAMES,
+  TcpState as ConntrackTcpState,
+} from './conntrack/index.js';
+export type {
+  ConntrackOptions,
+  ConntrackPortExt,
+  ConntrackTimeouts,
+  CtDirection,
+  CtInfo,
+  CtPacket,
+  NatManip,
+  NatRange as ConntrackNatRange,
+  NatTarget,
+} from './conntrack/index.js';

@@ -58,9 +58,9 @@ export interface DestOptions {
   weight?: number;
   /** Forwarding method. @defaultValue {@link ForwardMethod.DROUTE} (ipvsadm's `-g`) */
   fwd?: ForwardMethod;
-  /** Upper connection threshold 0..65535 (0 = none). @defaultValue 0 */
+  /** Upper connection threshold 0..2^31−1 (0 = none). @defaultValue 0 */
   uThreshold?: number;
-  /** Lower connection threshold 0..65535 (0 = none). @defaultValue 0 */
+  /** Lower connection threshold 0..2^31−1 (0 = none). @defaultValue 0 */
   lThreshold?: number;
 }
 
@@ -94,7 +94,8 @@ export interface IpvsOptions {
 
 const WHERE = 'lbsim/ipvs.Ipvs';
 const MAX_WEIGHT = 65535;
-const MAX_THRESHOLD = 65535;
+/** Thresholds are u32 in the kernel; ipvsadm parses them as int, so INT_MAX is the largest it sends. */
+const MAX_THRESHOLD = 0x7fffffff;
 const ESTIMATOR_PERIOD_MS = 2000;
 /** The ipvsadm default persistence timeout (`IPVS_SVC_PERSISTENT_TIMEOUT`, 6*60 s). */
 export const DEFAULT_PERSISTENT_TIMEOUT_S = 360;
@@ -344,13 +345,14 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     const svc = this.#find(k);
     if (svc === null) throw new OperationError('ESRCH', `${WHERE}.editDest: no service ${describeKey(k)}`);
     const dest = findDest(svc.dests, addr, port);
+    // ip_vs_edit_dest checks the thresholds (ERANGE) before looking the dest up (ENOENT).
+    const opts = checkDestOptions('editDest', options, dest ?? undefined);
     if (dest === null) {
       throw new OperationError(
         'ENOENT',
         `${WHERE}.editDest: no real server ${formatIPv4(addr)}:${port} in ${describeKey(k)}`,
       );
     }
-    const opts = checkDestOptions('editDest', options, dest);
     this.#updateDest(dest, opts, false);
     svc.scheduler.updDest(svc, dest);
     return dest;
@@ -467,6 +469,8 @@ export class Ipvs implements PacketClassifier, TimerOwner {
 
   /** State name of a connection as `ipvsadm -Lc` prints it (`ip_vs_state_name`). */
   stateName(c: Conn): string {
+    // ip_vs_state_name: templates use the template states (IP_VS_CTPL_S_ASSURED is bit 0).
+    if (c.isTemplate) return (c.state & 1) !== 0 ? 'ASSURED' : 'NONE';
     if (c.proto === Protocol.TCP) return TCP_STATE_NAMES[c.state] ?? 'ERR!';
     if (c.proto === Protocol.UDP) return 'UDP';
     if (c.proto === Protocol.SCTP) return c.isTemplate ? 'NONE' : 'ESTABLISHED';

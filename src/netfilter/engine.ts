@@ -226,7 +226,7 @@ export class Netfilter implements PacketClassifier, TargetRunner {
         if (t.kind === 'DNAT') {
           const r = t.range;
           if (r === null) return V.ACCEPT;
-          this.#ct.setupNat(ct, 1, r.minAddr, r.hasPorts ? r.minPort : 0, r.hasPorts ? r.maxPort : 0, false);
+          this.#ct.setupNat(ct, 1, r.minAddr, r.hasPorts ? r.minPort : 0, r.hasPorts ? r.maxPort : 0, t.random);
         } else {
           // REDIRECT: to the primary address of the incoming interface, or 127.0.0.1 for local packets.
           const iface = p.inIf === 0 ? null : this.host.interfaces[p.inIf];
@@ -242,12 +242,13 @@ export class Netfilter implements PacketClassifier, TargetRunner {
         if (t.kind === 'SNAT') {
           const r = t.range;
           if (r === null) return V.ACCEPT;
-          this.#ct.setupNat(ct, 0, r.minAddr, r.hasPorts ? r.minPort : 0, r.hasPorts ? r.maxPort : 0, t.randomFully);
+          // Current kernels treat --random and --random-fully alike for the port choice.
+          this.#ct.setupNat(ct, 0, r.minAddr, r.hasPorts ? r.minPort : 0, r.hasPorts ? r.maxPort : 0, t.random || t.randomFully);
         } else {
           // masquerade_tg: the primary address of the output interface; none → drop.
           const addr = this.host.interfaces[p.outIf]?.addresses[0]?.address;
           if (addr === undefined) return V.DROP;
-          this.#ct.setupNat(ct, 0, addr, t.ports?.min ?? 0, t.ports?.max ?? 0, t.randomFully);
+          this.#ct.setupNat(ct, 0, addr, t.ports?.min ?? 0, t.ports?.max ?? 0, t.random || t.randomFully);
         }
         return V.ACCEPT;
       }
