@@ -97,6 +97,7 @@ export type { TraceEntry } from './netfilter/traverse.js';
 export type { ConntrackPort } from './netfilter/conntrack-port.js';
 export { AddrTypeBit, CtStateBit, CtStatusBit } from './netfilter/ast.js';
 export type * from './netfilter/ast.js';
+export type { PortRange } from './netfilter/ast.js';
 
 // ipvsadm
 export * from './ipvs/ipvsadm/index.js';
@@ -128,3 +129,7 @@ export type {
   NatRange as ConntrackNatRange,
   NatTarget,
 } from './conntrack/index.js';
+
+// workload generator (its PortRange is exported as EphemeralPortRange)
+export * from './workload/index.js';
+export type { PortRange as EphemeralPortRange } from './workload/index.js';

@@ -29,35 +29,35 @@ export const ConnFlag = {
  */
 export class Conn {
   /** Protocol (`IPPROTO_IP` 0 for fwmark templates). */
-  proto: number;
+  proto: number = 0;
   /** Client address (for templates: the masked client network). */
-  caddr: IPv4;
+  caddr: IPv4 = 0;
   /** Client port (0 for templates). */
-  cport: Port;
+  cport: Port = 0;
   /** Virtual address (for fwmark templates: the mark). */
-  vaddr: IPv4;
+  vaddr: IPv4 = 0;
   /** Virtual port. */
-  vport: Port;
+  vport: Port = 0;
   /** Real server address. */
-  daddr: IPv4;
+  daddr: IPv4 = 0;
   /** Real server port. */
-  dport: Port;
+  dport: Port = 0;
   /** {@link ConnFlag} bits plus the forwarding method. */
-  flags: number;
+  flags: number = 0;
   /** Protocol state (TCP: {@link TcpState}; UDP/templates: 0). */
   state = 0;
   /** Current timeout in ms (re-armed on every packet). */
-  timeoutMs: number;
+  timeoutMs: number = 0;
   /** Simulated time (ms) at which the entry expires if nothing re-arms it. */
   expires = 0;
   /** The real server, or null for bypass entries. */
-  dest: Dest | null;
+  dest: Dest | null = null;
   /** The template controlling this connection, if any (`cp->control`). */
   control: Conn | null = null;
   /** Number of connections this template controls (`n_control`). */
   nControl = 0;
   /** skb mark at creation (`fwmark`). */
-  fwmark: number;
+  fwmark: number = 0;
   /** Packets seen in the client→server direction. */
   inPkts = 0;
 

@@ -473,7 +473,7 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     if (c.isTemplate) return (c.state & 1) !== 0 ? 'ASSURED' : 'NONE';
     if (c.proto === Protocol.TCP) return TCP_STATE_NAMES[c.state] ?? 'ERR!';
     if (c.proto === Protocol.UDP) return 'UDP';
-    if (c.proto === Protocol.SCTP) return c.isTemplate ? 'NONE' : 'ESTABLISHED';
+    if (c.proto === Protocol.SCTP) return 'ESTABLISHED';
     return 'NONE';
   }
 

@@ -7,25 +7,27 @@ import type { TcpFlags } from './tcp-flags.js';
  * One IPv4 packet as the simulator sees it: the 5-tuple, TCP flags, length,
  * skb mark and ingress interface, all as small integers. It is a mutable
  * record on purpose: hot loops reuse one instance and overwrite its fields
- * instead of allocating a packet each time.
+ * instead of allocating a packet each time. Every field has an initializer
+ * so V8 keeps numbers above 2^30 (most IPv4 addresses) in place instead of
+ * boxing a new heap number on each write.
  */
 export class Packet {
   /** IP protocol number ({@link Protocol}). */
-  proto: number;
+  proto: number = 0;
   /** Source address. */
-  saddr: IPv4;
+  saddr: IPv4 = 0;
   /** Source port (0 for protocols without ports). */
-  sport: Port;
+  sport: Port = 0;
   /** Destination address. */
-  daddr: IPv4;
+  daddr: IPv4 = 0;
   /** Destination port. */
-  dport: Port;
+  dport: Port = 0;
   /** TCP flags ({@link TcpFlag} bits); ignored for other protocols. */
-  flags: TcpFlags;
+  flags: TcpFlags = 0;
   /** L3 length in bytes (IP header included), as the kernel's `skb->len`. */
-  length: number;
+  length: number = 0;
   /** The skb mark (`fwmark`). */
-  mark: number;
+  mark: number = 0;
   /**
    * Ingress interface number on the simulated host (iptables engines; IPVS
    * ignores it). 0 means the host's default interface.
