@@ -133,3 +133,8 @@ export type {
 // workload generator (its PortRange is exported as EphemeralPortRange)
 export * from './workload/index.js';
 export type { PortRange as EphemeralPortRange } from './workload/index.js';
+
+// kube-proxy: Services and EndpointSlices in, rules out (the slice endpoint type is KubeEndpoint)
+export * from './kube/index.js';
+export type { Endpoint } from './workload/index.js';
+export type { Endpoint as KubeEndpoint } from './kube/index.js';

@@ -15,37 +15,37 @@
  */
 export const IPS = {
   /** Expected connection (created by a helper expectation). */
-  EXPECTED: 1 << 0,
+  EXPECTED: 1,
   /** A packet was seen in the reply direction. */
-  SEEN_REPLY: 1 << 1,
+  SEEN_REPLY: 2,
   /** Never early-dropped. */
-  ASSURED: 1 << 2,
+  ASSURED: 4,
   /** In the hash table. */
-  CONFIRMED: 1 << 3,
+  CONFIRMED: 8,
   /** The reply tuple was altered by a source manip. */
-  SRC_NAT: 1 << 4,
+  SRC_NAT: 16,
   /** The reply tuple was altered by a destination manip. */
-  DST_NAT: 1 << 5,
+  DST_NAT: 32,
   /** TCP sequence numbers are adjusted (helpers; not modelled). */
-  SEQ_ADJUST: 1 << 6,
+  SEQ_ADJUST: 64,
   /** The source manip is set up (possibly a null binding). */
-  SRC_NAT_DONE: 1 << 7,
+  SRC_NAT_DONE: 128,
   /** The destination manip is set up (possibly a null binding). */
-  DST_NAT_DONE: 1 << 8,
+  DST_NAT_DONE: 256,
   /** Removed from the table; cannot be unset. */
-  DYING: 1 << 9,
+  DYING: 512,
   /** The timeout is never refreshed. */
-  FIXED_TIMEOUT: 1 << 10,
+  FIXED_TIMEOUT: 1024,
   /** A template entry (CT target). */
-  TEMPLATE: 1 << 11,
+  TEMPLATE: 2048,
   /** Kernel-internal: inserted on a NAT clash (alias of the obsolete UNTRACKED bit). */
-  NAT_CLASH: 1 << 12,
+  NAT_CLASH: 4096,
   /** A helper was attached by the CT target. */
-  HELPER: 1 << 13,
+  HELPER: 8192,
   /** Offloaded to a flow table. */
-  OFFLOAD: 1 << 14,
+  OFFLOAD: 16384,
   /** Offloaded to hardware. */
-  HW_OFFLOAD: 1 << 15,
+  HW_OFFLOAD: 32768,
 } as const;
 
 /** `IPS_NAT_MASK`: both NAT bits. */

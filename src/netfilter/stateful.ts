@@ -17,7 +17,7 @@ export class StatefulMatches implements StatefulMatchCompiler {
   /** ipsets (`ipset list`). */
   readonly ipsets: IpsetStore;
   /** `nfacct` counters by name. */
-  readonly nfacct = new Map<string, Counters>();
+  readonly nfacct: Map<string, Counters> = new Map<string, Counters>();
   readonly #clock: SimClock;
   #pending: RecentMatch[] = [];
   #active: RecentMatch[] = [];

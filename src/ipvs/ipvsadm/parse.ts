@@ -26,7 +26,7 @@ const WHERE = 'lbsim/ipvsadm.parseIpvsadm';
 const TRYHELP = "Try `ipvsadm -h' or 'ipvsadm --help' for more information.";
 
 /** ipvsadm's `MAX_TIMEOUT` (31 days), the upper bound of `-p` and `--set` values. */
-export const IPVSADM_MAX_TIMEOUT = 86400 * 31;
+export const IPVSADM_MAX_TIMEOUT: number = 86400 * 31;
 /** ipvsadm's `DEF_SCHED`. */
 export const IPVSADM_DEFAULT_SCHEDULER = 'wlc';
 /** `IP_VS_SCHEDNAME_MAXLEN` is 16; ipvsadm 1.31 copies at most 15 characters (`strncpy(..., MAXLEN - 1)`). */

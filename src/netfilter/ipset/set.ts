@@ -25,10 +25,10 @@ export type IpsetTypeName = 'hash:ip' | 'hash:ip,port' | 'hash:net' | 'hash:ip,p
 
 /** Feature bits of set types (IPSET_TYPE_* in include/uapi/linux/netfilter/ipset/ip_set.h). */
 export const IpsetFeature = {
-  IP: 1 << 0,
-  PORT: 1 << 1,
-  IP2: 1 << 3,
-  NOMATCH: 1 << 7,
+  IP: 1,
+  PORT: 2,
+  IP2: 8,
+  NOMATCH: 128,
 } as const;
 
 /** What the kernel registers for a set type. */

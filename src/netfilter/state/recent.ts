@@ -47,7 +47,7 @@ export interface RecentOptions {
 }
 
 /** Largest ring lbsim allocates per entry (a hitcount above this is refused as the kernel's kmalloc would fail). */
-export const RECENT_MAX_RING = 1 << 20;
+export const RECENT_MAX_RING: number = 1 << 20;
 
 /** XT_RECENT_MAX_NSTAMPS of kernels 4.10–6.10: hitcounts must be below it. */
 export const XT_RECENT_MAX_NSTAMPS = 256;

@@ -1,0 +1,894 @@
+import { InvalidArgumentError } from '../errors.js';
+import { cidrContains, formatIPv4, parseCidr } from '../net/ipv4.js';
+import type { Cidr, IPv4 } from '../net/ipv4.js';
+import { CtStateBit, AddrTypeBit } from '../netfilter/ast.js';
+import type {
+  AddrMatch,
+  BuiltinChainName,
+  ChainDeclaration,
+  MatchSpec,
+  RecentMatch,
+  RestoreDocument,
+  RuleSpec,
+  SavedChain,
+  SavedRule,
+  SavedTable,
+  TableCommand,
+  TargetSpec,
+} from '../netfilter/ast.js';
+import type { Rng } from '../sim/rng.js';
+import { portProtoHash } from './chain-names.js';
+import { categorizeEndpoints } from './cluster.js';
+import type { Cluster, Endpoint, ServicePortInfo } from './cluster.js';
+import type { KubeProxyConfiguration, L4Protocol, Node } from './objects.js';
+
+/**
+ * kube-proxy's iptables mode as data: what one full `syncProxyRules`
+ * (kubernetes/kubernetes `pkg/proxy/iptables/proxier.go`, ~v1.31+, with the
+ * nfacct counters) writes with `iptables-restore --noflush --counters`, plus
+ * the jump rules it ensures in the built-in chains, as {@link SavedTable}s of
+ * the netfilter AST. Rule order, matches, comments, probabilities and targets
+ * follow the Go code line by line; the expected output of upstream
+ * `TestOverallIPTablesRules` (`pkg/proxy/iptables/proxier_test.go`) is
+ * reproduced by the tests.
+ *
+ * @module
+ */
+
+/** Chains kube-proxy owns at the top level (proxier.go constants). */
+export const KubeChain = {
+  SERVICES: 'KUBE-SERVICES',
+  EXTERNAL_SERVICES: 'KUBE-EXTERNAL-SERVICES',
+  NODEPORTS: 'KUBE-NODEPORTS',
+  POSTROUTING: 'KUBE-POSTROUTING',
+  MARK_MASQ: 'KUBE-MARK-MASQ',
+  FORWARD: 'KUBE-FORWARD',
+  PROXY_FIREWALL: 'KUBE-PROXY-FIREWALL',
+  PROXY_CANARY: 'KUBE-PROXY-CANARY',
+  FIREWALL: 'KUBE-FIREWALL',
+} as const;
+
+/** `largeClusterEndpointsThreshold`: above this many endpoints, SVC→SEP and SEP rules lose their comments. */
+export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
+
+/** nfacct counter names (pkg/proxy/metrics). */
+export const NFACCT_CT_STATE_INVALID_DROPPED = 'ct_state_invalid_dropped_pkts';
+/** nfacct counter of accepted localhost NodePort packets. */
+export const NFACCT_LOCALHOST_NODEPORTS_ACCEPTED = 'localhost_nps_accepted_pkts';
+
+const NODEPORTS_TAIL_COMMENT = 'kubernetes service nodeports; NOTE: this must be the last rule in this chain';
+const LOOPBACK_NET: Cidr = parseCidr('127.0.0.0/8');
+const LOOPBACK_IP: IPv4 = 0x7f000001;
+const PROTO_NUMBER: Readonly<Record<L4Protocol, number>> = { TCP: 6, UDP: 17, SCTP: 132 };
+
+/** Options of {@link generateIptablesRules}. */
+export interface IptablesRulesOptions {
+  /**
+   * Order in which service ports are visited, which is the order of their
+   * rules in KUBE-SERVICES, KUBE-NODEPORTS and the filter chains. kube-proxy
+   * ranges over a Go map, so the real order is unspecified and changes every
+   * sync: `random` models that with a seeded shuffle from `rng` (one per
+   * call); `sorted` visits them by ServicePortName string, then protocol.
+   * @defaultValue 'sorted'
+   */
+  readonly servicesOrder?: 'sorted' | 'random';
+  /** Required for `servicesOrder: 'random'`. */
+  readonly rng?: Rng;
+  /** iptables supports `--random-fully` (iptables ≥ 1.6.2): MASQUERADE gets it. @defaultValue true */
+  readonly randomFully?: boolean;
+  /** nfacct is available: the INVALID drop and the localhost NodePort rules count packets. @defaultValue true */
+  readonly nfacct?: boolean;
+  /**
+   * Chain order of the returned tables: `sorted` is legacy `iptables-save`
+   * (built-ins, then user chains by byte order of their names, as
+   * `Ruleset.toSaved` prints them); `restore` keeps the order in which
+   * kube-proxy declares the chains in its restore input.
+   * @defaultValue 'sorted'
+   */
+  readonly chainOrder?: 'sorted' | 'restore';
+  /**
+   * kubelet ran first and already put its `-j KUBE-FIREWALL` jumps at the
+   * head of filter INPUT/OUTPUT (kube-proxy's EnsureRule then finds them and
+   * prepends its own jumps before them). False models a node where
+   * kube-proxy created them.
+   * @defaultValue true
+   */
+  readonly kubeletFirst?: boolean;
+  /**
+   * The node's local IPv4 addresses, for `nodePortAddresses` CIDR matching.
+   * @defaultValue 127.0.0.1 then the node's InternalIPs
+   */
+  readonly localAddresses?: readonly IPv4[];
+}
+
+/** What was written for one service port. */
+export interface ServicePortRules {
+  /** The service port's key (`ns/name:port/PROTOCOL`). */
+  readonly key: string;
+  /** `ns/name` of the Service (partial syncs are per Service). */
+  readonly service: string;
+  /** ServicePortName string used in comments. */
+  readonly nameString: string;
+  /** nat chains written for it (SVC/SVL/EXT/FW/SEP), in write order. */
+  readonly natChains: readonly string[];
+  /** nat rules written for it, including those in KUBE-SERVICES and KUBE-NODEPORTS. */
+  readonly natRules: number;
+  /** filter rules written for it. */
+  readonly filterRules: number;
+  readonly hasEndpoints: boolean;
+}
+
+/** A rule kube-proxy ensures (`EnsureRule(Prepend, …)`) in a built-in chain during full syncs. */
+export interface JumpRule {
+  readonly table: 'filter' | 'nat';
+  readonly chain: BuiltinChainName;
+  readonly rule: RuleSpec;
+}
+
+/** The result of {@link generateIptablesRules}. */
+export interface IptablesRules {
+  /** `[filter, nat]`, the order of kube-proxy's restore input. */
+  readonly tables: readonly SavedTable[];
+  readonly filter: SavedTable;
+  readonly nat: SavedTable;
+  /** The `iptables-restore --noflush --counters` input kube-proxy writes (filter block, then nat). */
+  readonly restore: RestoreDocument;
+  /**
+   * Jump rules in built-in chains, in the order they were prepended
+   * (`EnsureRule(Prepend)`, so each chain lists them in reverse): kube-proxy's
+   * `iptablesJumpChains` then its copies of kubelet's KUBE-FIREWALL jumps, or
+   * those first when `kubeletFirst`.
+   */
+  readonly jumpRules: readonly JumpRule[];
+  /** `sync_proxy_rules_iptables_total{table}` after a full sync: rules in the restore input. */
+  readonly ruleCounts: { readonly filter: number; readonly nat: number };
+  /** Chain lines of the restore input (`numFilterChains`, `numNATChains` of the sync log line). */
+  readonly chainCounts: { readonly filter: number; readonly nat: number };
+  /** Per service port, in visiting order. */
+  readonly services: readonly ServicePortRules[];
+  /** Total endpoints over all service ports (the large-cluster test). */
+  readonly totalEndpoints: number;
+  readonly largeClusterMode: boolean;
+  /** `sync_proxy_rules_no_local_endpoints_total{traffic_policy}`. */
+  readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
+}
+
+// ------------------------------------------------------------------ probabilities
+
+/**
+ * Go's `strconv.FormatFloat(x, 'f', digits, 64)` for a finite x ≥ 0: the
+ * exact binary value rounded half-to-even (JS `toFixed` rounds exact ties up,
+ * e.g. 1/2048 = 0.00048828125).
+ */
+export function formatFixedGo(x: number, digits: number): string {
+  if (!(x >= 0) || !Number.isFinite(x)) {
+    throw new InvalidArgumentError(`lbsim/kube.formatFixedGo: x must be a finite number >= 0 (got ${x})`);
+  }
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const hi = view.getUint32(0);
+  const lo = view.getUint32(4);
+  const biased = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let exp: number;
+  if (biased === 0) exp = -1074;
+  else {
+    mant |= 1n << 52n;
+    exp = biased - 1075;
+  }
+  const scale = 10n ** BigInt(digits);
+  let q: bigint;
+  if (exp >= 0) q = (mant << BigInt(exp)) * scale;
+  else {
+    const num = mant * scale;
+    const den = 1n << BigInt(-exp);
+    q = num / den;
+    const twice = (num % den) * 2n;
+    if (twice > den || (twice === den && (q & 1n) === 1n)) q += 1n;
+  }
+  const s = q.toString().padStart(digits + 1, '0');
+  return digits === 0 ? s : `${s.slice(0, -digits)}.${s.slice(-digits)}`;
+}
+
+/** `computeProbability(n)`: `fmt.Sprintf("%0.10f", 1.0/float64(n))`, the text kube-proxy writes. */
+export function probabilityString(n: number): string {
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`lbsim/kube.probabilityString: n must be an integer >= 1 (got ${n})`);
+  return formatFixedGo(1 / n, 10);
+}
+
+/**
+ * What the kernel stores for `--probability <probabilityString(n)>`: libxt_statistic
+ * parses it with `lround(0x80000000 * strtod(text))` into a 31-bit fraction.
+ */
+export function probabilityFraction(n: number): number {
+  let v = PROBABILITY_CACHE[n];
+  if (v === undefined) {
+    v = Math.round(Number(probabilityString(n)) * 0x80000000);
+    if (n < PROBABILITY_CACHE_SIZE) PROBABILITY_CACHE[n] = v;
+  }
+  return v;
+}
+
+/** Like proxier.go's `precomputedProbabilities` (capacity 1001). */
+const PROBABILITY_CACHE_SIZE = 1001;
+const PROBABILITY_CACHE: number[] = [];
+
+// ------------------------------------------------------------------ rule builders
+
+/**
+ * `portProtoHash` of a full hash input, memoised: chain names are a pure
+ * function of their input and a sync hashes every endpoint again (proxier.go
+ * caches them on its service and endpoint infos). Bounded: cleared when large.
+ */
+const HASH_MEMO = new Map<string, string>();
+const HASH_MEMO_LIMIT = 1 << 20;
+
+function memoHash(input: string): string {
+  let h = HASH_MEMO.get(input);
+  if (h === undefined) {
+    h = portProtoHash(input, '');
+    if (HASH_MEMO.size >= HASH_MEMO_LIMIT) HASH_MEMO.clear();
+    HASH_MEMO.set(input, h);
+  }
+  return h;
+}
+
+const host = (a: IPv4, invert = false): AddrMatch => ({ addr: a, mask: 0xffffffff, invert });
+const net = (c: Cidr, invert = false): AddrMatch => ({ addr: c.address, mask: c.mask, invert });
+const comment = (text: string): MatchSpec => ({ module: 'comment', comment: text });
+const jump = (chain: string): TargetSpec => ({ kind: 'jump', chain });
+const ACCEPT: TargetSpec = { kind: 'standard', verdict: 'ACCEPT' };
+const DROP: TargetSpec = { kind: 'standard', verdict: 'DROP' };
+const RETURN: TargetSpec = { kind: 'standard', verdict: 'RETURN' };
+const REJECT: TargetSpec = { kind: 'REJECT', rejectWith: 'icmp-port-unreachable' };
+
+// AST values are readonly, so rules share identical sub-objects instead of allocating one per rule.
+const L4_MEMO = new Map<number, MatchSpec>();
+const STATISTIC_MEMO: MatchSpec[] = [];
+const JUMP_MARK_MASQ: TargetSpec = { kind: 'jump', chain: 'KUBE-MARK-MASQ' };
+
+/** `-m tcp|udp|sctp [--dport p]` (the protocol match module kube-proxy loads with `-m <proto> -p <proto>`). */
+function l4(protocol: L4Protocol, dport = 0): MatchSpec {
+  const key = PROTO_NUMBER[protocol] * 65536 + dport;
+  let m = L4_MEMO.get(key);
+  if (m === undefined) {
+    const ports = dport === 0 ? {} : { dport: { min: dport, max: dport, invert: false } };
+    const made: MatchSpec =
+      protocol === 'TCP' ? { module: 'tcp', ...ports } : protocol === 'UDP' ? { module: 'udp', ...ports } : { module: 'sctp', ...ports };
+    L4_MEMO.set(key, made);
+    m = made;
+  }
+  return m;
+}
+
+/** `-m statistic --mode random --probability <1/n>`. */
+function statistic(n: number): MatchSpec {
+  let m = STATISTIC_MEMO[n];
+  if (m === undefined) {
+    m = { module: 'statistic', mode: 'random', probability: probabilityFraction(n), invert: false };
+    if (n < PROBABILITY_CACHE_SIZE) STATISTIC_MEMO[n] = m;
+  }
+  return m;
+}
+
+interface RuleParts {
+  readonly src?: AddrMatch;
+  readonly dst?: AddrMatch;
+  readonly inIface?: { readonly name: string; readonly invert: boolean };
+  readonly protocol?: L4Protocol;
+  readonly matches: readonly MatchSpec[];
+  readonly target: TargetSpec | null;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const PROTO_SPEC: Readonly<Record<L4Protocol, NonNullable<RuleSpec['proto']>>> = {
+  TCP: { proto: PROTO_NUMBER.TCP, invert: false },
+  UDP: { proto: PROTO_NUMBER.UDP, invert: false },
+  SCTP: { proto: PROTO_NUMBER.SCTP, invert: false },
+};
+
+function mk(p: RuleParts): RuleSpec {
+  const r: Mutable<RuleSpec> = { matches: p.matches, target: p.target };
+  if (p.src !== undefined) r.src = p.src;
+  if (p.dst !== undefined) r.dst = p.dst;
+  if (p.inIface !== undefined) r.inIface = p.inIface;
+  if (p.protocol !== undefined) r.proto = PROTO_SPEC[p.protocol];
+  return r;
+}
+
+function recent(command: 'set' | 'rcheck', name: string, seconds: number, reap: boolean): RecentMatch {
+  return { module: 'recent', command, name, side: 'source', seconds, reap, hitcount: 0, rttl: false, mask: 0xffffffff, invert: false };
+}
+
+/** `LocalTrafficDetector` (pkg/proxy/util/localdetector.go): how "from a local pod" is matched. */
+type Detector =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'cidr'; readonly cidr: Cidr }
+  | { readonly kind: 'iface'; readonly name: string };
+
+function detectorFor(config: KubeProxyConfiguration, node: Node): Detector {
+  switch (config.detectLocalMode) {
+    case 'ClusterCIDR':
+      return config.clusterCIDR === null ? { kind: 'none' } : { kind: 'cidr', cidr: config.clusterCIDR };
+    case 'NodeCIDR':
+      return node.podCIDR === null ? { kind: 'none' } : { kind: 'cidr', cidr: node.podCIDR };
+    case 'BridgeInterface':
+      return { kind: 'iface', name: config.detectLocal.bridgeInterface };
+    case 'InterfaceNamePrefix':
+      return { kind: 'iface', name: `${config.detectLocal.interfaceNamePrefix}+` };
+  }
+}
+
+/** `IfLocal()` (invert false) / `IfNotLocal()` (invert true) as rule parts. */
+function detect(d: Detector, invert: boolean): Pick<RuleParts, 'src' | 'inIface'> {
+  if (d.kind === 'cidr') return { src: net(d.cidr, invert) };
+  if (d.kind === 'iface') return { inIface: { name: d.name, invert } };
+  return {};
+}
+
+// ------------------------------------------------------------------ generation
+
+/**
+ * One table of the restore input being built (proxier.go's chain and rule
+ * LineBuffers): chain lines in declaration order, rules grouped by chain as
+ * the saved table holds them, and the write order for the restore document.
+ */
+class TableBuffer {
+  readonly chains: string[] = [];
+  readonly byChain = new Map<string, SavedRule[]>();
+  readonly logChain: string[] = [];
+  readonly logRule: RuleSpec[] = [];
+  #lastName = '';
+  #last: SavedRule[] | null = null;
+
+  /** Appends a rule (`-A chain …`). */
+  add(chain: string, spec: RuleSpec): void {
+    let list = this.#last;
+    if (list === null || chain !== this.#lastName) {
+      list = this.byChain.get(chain) ?? null;
+      if (list === null) {
+        list = [];
+        this.byChain.set(chain, list);
+      }
+      this.#last = list;
+      this.#lastName = chain;
+    }
+    list.push({ spec, counters: { packets: 0, bytes: 0 } });
+    this.logChain.push(chain);
+    this.logRule.push(spec);
+  }
+
+  get ruleCount(): number {
+    return this.logRule.length;
+  }
+}
+
+function byteCompare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function orderServices(ports: ServicePortInfo[], options: IptablesRulesOptions): ServicePortInfo[] {
+  const order = options.servicesOrder ?? 'sorted';
+  if (order === 'sorted') {
+    return ports.sort((a, b) => byteCompare(a.nameString, b.nameString) || byteCompare(a.protocol, b.protocol));
+  }
+  const rng = options.rng;
+  if (rng === undefined) {
+    throw new InvalidArgumentError("lbsim/kube.generateIptablesRules: servicesOrder 'random' needs options.rng");
+  }
+  for (let i = ports.length - 1; i > 0; i--) {
+    const j = rng.below(i + 1);
+    const t = ports[i]!;
+    ports[i] = ports[j]!;
+    ports[j] = t;
+  }
+  return ports;
+}
+
+/**
+ * The nat and filter rules of one full iptables-mode sync for `node`.
+ *
+ * @param cluster - Services and EndpointSlices
+ * @param node - this node: name (endpoint locality), first InternalIP (the node IP), pod CIDR
+ * @param config - kube-proxy configuration (masquerade bit/all, detect-local mode, cluster CIDR,
+ *   localhostNodePorts, nodePortAddresses, conntrack tcpBeLiberal)
+ * @param options - ordering and host capabilities
+ * @throws {InvalidArgumentError} for `servicesOrder: 'random'` without an rng
+ */
+export function generateIptablesRules(
+  cluster: Cluster,
+  node: Node,
+  config: KubeProxyConfiguration,
+  options: IptablesRulesOptions = {},
+): IptablesRules {
+  const nfacct = options.nfacct ?? true;
+  const randomFully = options.randomFully ?? true;
+  const mark = (1 << config.iptables.masqueradeBit) >>> 0;
+  const detector = detectorFor(config, node);
+  const nodeName = node.name;
+  const nodeIP = node.internalIPs[0] ?? null;
+
+  // NewNodePortAddresses / ContainsIPv4Loopback: localhost NodePorts need loopback among the NodePort addresses
+  const npa = config.nodePortAddresses;
+  const npaCidrs: Cidr[] = npa.flatMap((a) => {
+    if (a.kind === 'cidr') return [a.cidr];
+    return nodeIP === null ? [] : [parseCidr(`${formatIPv4(nodeIP)}/32`)];
+  });
+  const matchAll = npa.length === 0 || npaCidrs.some((c) => c.prefixLength === 0);
+  // NodePortAddresses.ContainsIPv4Loopback: `cidr.IP.IsLoopback() || cidr.Contains(127.0.0.1)`
+  const containsLoopback = npaCidrs.some((c) => cidrContains(LOOPBACK_NET, c.address) || cidrContains(c, LOOPBACK_IP));
+  const localhostNodePorts = config.iptables.localhostNodePorts && (matchAll || containsLoopback);
+
+  const natBuf = new TableBuffer();
+  const filterBuf = new TableBuffer();
+  filterBuf.chains.push(KubeChain.SERVICES, KubeChain.EXTERNAL_SERVICES, KubeChain.FORWARD, KubeChain.NODEPORTS, KubeChain.PROXY_FIREWALL);
+  natBuf.chains.push(KubeChain.SERVICES, KubeChain.NODEPORTS, KubeChain.POSTROUTING, KubeChain.MARK_MASQ);
+  const nat = (chain: string, p: RuleParts): void => {
+    natBuf.add(chain, mk(p));
+  };
+  const filter = (chain: string, p: RuleParts): void => {
+    filterBuf.add(chain, mk(p));
+  };
+
+  // KUBE-POSTROUTING and KUBE-MARK-MASQ
+  nat(KubeChain.POSTROUTING, { matches: [{ module: 'mark', value: mark, mask: mark, invert: true }], target: RETURN });
+  nat(KubeChain.POSTROUTING, { matches: [], target: { kind: 'MARK', value: mark, mask: 0 } });
+  nat(KubeChain.POSTROUTING, {
+    matches: [comment('kubernetes service traffic requiring SNAT')],
+    target: { kind: 'MASQUERADE', ports: null, random: false, randomFully },
+  });
+  nat(KubeChain.MARK_MASQ, { matches: [], target: { kind: 'MARK', value: mark, mask: mark } });
+
+  if (localhostNodePorts) {
+    filterBuf.chains.push(KubeChain.FIREWALL);
+    filter(KubeChain.FIREWALL, {
+      dst: net(LOOPBACK_NET),
+      src: net(LOOPBACK_NET, true),
+      matches: [
+        comment('block incoming localnet connections'),
+        {
+          module: 'conntrack',
+          ctstate: { states: CtStateBit.RELATED | CtStateBit.ESTABLISHED | CtStateBit.DNAT, invert: true },
+        },
+      ],
+      target: DROP,
+    });
+  }
+
+  const ports = orderServices(cluster.servicePorts(), options);
+  const endpointsOf = new Map<string, readonly Endpoint[]>();
+  let totalEndpoints = 0;
+  for (const sp of ports) {
+    const eps = cluster.endpoints(sp, nodeName);
+    endpointsOf.set(sp.key, eps);
+    totalEndpoints += eps.length;
+  }
+  const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+  let noLocalInternal = 0;
+  let noLocalExternal = 0;
+  const services: ServicePortRules[] = [];
+
+  for (const svc of ports) {
+    const natRulesBefore = natBuf.ruleCount;
+    const filterRulesBefore = filterBuf.ruleCount;
+    const natChainsBefore = natBuf.chains.length;
+    const protocol = svc.protocol;
+    const proto = protocol.toLowerCase();
+    const spn = svc.nameString;
+    // servicePortPolicyClusterChain & co. share portProtoHash(spn, proto)
+    const hash = memoHash(spn + proto);
+    const clusterPolicyChain = `KUBE-SVC-${hash}`;
+    const localPolicyChain = `KUBE-SVL-${hash}`;
+    const externalTrafficChain = `KUBE-EXT-${hash}`;
+    const fwChain = `KUBE-FW-${hash}`;
+
+    const cat = categorizeEndpoints(endpointsOf.get(svc.key) ?? [], svc, nodeName);
+    const hasEndpoints = cat.hasAnyEndpoints;
+    const usesClusterPolicyChain = cat.clusterEndpoints.length > 0 && svc.usesClusterEndpoints;
+    const usesLocalPolicyChain = cat.localEndpoints.length > 0 && svc.usesLocalEndpoints;
+
+    let internalTrafficChain = clusterPolicyChain;
+    let hasInternalEndpoints = hasEndpoints;
+    if (svc.internalPolicyLocal) {
+      internalTrafficChain = localPolicyChain;
+      if (cat.localEndpoints.length === 0) hasInternalEndpoints = false;
+    }
+    let externalPolicyChain = clusterPolicyChain;
+    let hasExternalEndpoints = hasEndpoints;
+    if (svc.externalPolicyLocal) {
+      externalPolicyChain = localPolicyChain;
+      if (cat.localEndpoints.length === 0) hasExternalEndpoints = false;
+    }
+    const usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible;
+    const usesFWChain = hasEndpoints && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+    const loadBalancerTrafficChain = usesFWChain ? fwChain : externalTrafficChain;
+
+    let internalFilterTarget: TargetSpec = REJECT;
+    let internalFilterComment = '';
+    let externalFilterTarget: TargetSpec = REJECT;
+    let externalFilterComment = '';
+    if (!hasEndpoints) {
+      internalFilterComment = `${spn} has no endpoints`;
+      externalFilterComment = internalFilterComment;
+    } else {
+      if (!hasInternalEndpoints) {
+        internalFilterTarget = DROP;
+        internalFilterComment = `${spn} has no local endpoints`;
+        noLocalInternal++;
+      }
+      if (!hasExternalEndpoints) {
+        externalFilterTarget = DROP;
+        externalFilterComment = `${spn} has no local endpoints`;
+        noLocalExternal++;
+      }
+    }
+
+    const dportParts = (dst: IPv4): RuleParts => ({ dst: host(dst), protocol, matches: [], target: null });
+    const clusterIPDst = host(svc.clusterIP);
+    const clusterIPMatches: readonly MatchSpec[] = [comment(`${spn} cluster IP`), l4(protocol, svc.port)];
+
+    // Capture the clusterIP.
+    if (hasInternalEndpoints) {
+      nat(KubeChain.SERVICES, { dst: clusterIPDst, protocol, matches: clusterIPMatches, target: jump(internalTrafficChain) });
+    } else {
+      filter(KubeChain.SERVICES, {
+        ...dportParts(svc.clusterIP),
+        matches: [comment(internalFilterComment), l4(protocol, svc.port)],
+        target: internalFilterTarget,
+      });
+    }
+
+    // Capture externalIPs.
+    for (const ip of svc.externalIPs) {
+      if (hasEndpoints) {
+        nat(KubeChain.SERVICES, {
+          ...dportParts(ip),
+          matches: [comment(`${spn} external IP`), l4(protocol, svc.port)],
+          target: jump(externalTrafficChain),
+        });
+      }
+      if (!hasExternalEndpoints) {
+        filter(KubeChain.EXTERNAL_SERVICES, {
+          ...dportParts(ip),
+          matches: [comment(externalFilterComment), l4(protocol, svc.port)],
+          target: externalFilterTarget,
+        });
+      }
+    }
+
+    // Capture load-balancer ingress.
+    for (const ip of svc.loadBalancerVIPs) {
+      if (hasEndpoints) {
+        nat(KubeChain.SERVICES, {
+          ...dportParts(ip),
+          matches: [comment(`${spn} loadbalancer IP`), l4(protocol, svc.port)],
+          target: jump(loadBalancerTrafficChain),
+        });
+      }
+      if (usesFWChain) {
+        filter(KubeChain.PROXY_FIREWALL, {
+          ...dportParts(ip),
+          matches: [comment(`${spn} traffic not accepted by ${fwChain}`), l4(protocol, svc.port)],
+          target: DROP,
+        });
+      }
+    }
+    if (!hasExternalEndpoints) {
+      for (const ip of svc.loadBalancerVIPs) {
+        filter(KubeChain.EXTERNAL_SERVICES, {
+          ...dportParts(ip),
+          matches: [comment(externalFilterComment), l4(protocol, svc.port)],
+          target: externalFilterTarget,
+        });
+      }
+    }
+
+    // Capture nodeports (not subject to loadBalancerSourceRanges).
+    if (svc.nodePort !== 0) {
+      if (hasEndpoints) {
+        if (localhostNodePorts && nfacct) {
+          nat(KubeChain.NODEPORTS, {
+            dst: net(LOOPBACK_NET),
+            protocol,
+            matches: [comment(spn), l4(protocol, svc.nodePort), { module: 'nfacct', name: NFACCT_LOCALHOST_NODEPORTS_ACCEPTED }],
+            target: jump(externalTrafficChain),
+          });
+        }
+        nat(KubeChain.NODEPORTS, {
+          protocol,
+          matches: [comment(spn), l4(protocol, svc.nodePort)],
+          target: jump(externalTrafficChain),
+        });
+      }
+      if (!hasExternalEndpoints) {
+        filter(KubeChain.EXTERNAL_SERVICES, {
+          protocol,
+          matches: [
+            comment(externalFilterComment),
+            { module: 'addrtype', dstType: { types: AddrTypeBit.LOCAL, invert: false }, limitIfaceIn: false, limitIfaceOut: false },
+            l4(protocol, svc.nodePort),
+          ],
+          target: externalFilterTarget,
+        });
+      }
+    }
+
+    // Capture healthCheckNodePorts (always TCP).
+    if (svc.healthCheckNodePort !== 0) {
+      filter(KubeChain.NODEPORTS, {
+        protocol: 'TCP',
+        matches: [comment(`${spn} health check node port`), l4('TCP', svc.healthCheckNodePort)],
+        target: ACCEPT,
+      });
+    }
+
+    // --- per-service chains (a partial sync skips these for unchanged services) ---
+
+    // Internal traffic: masquerade off-cluster traffic to the cluster IP.
+    if (hasInternalEndpoints) {
+      const base: RuleParts = { dst: clusterIPDst, protocol, matches: clusterIPMatches, target: JUMP_MARK_MASQ };
+      if (config.iptables.masqueradeAll) nat(internalTrafficChain, base);
+      else if (detector.kind !== 'none') nat(internalTrafficChain, { ...base, ...detect(detector, true) });
+    }
+
+    // External traffic.
+    if (usesExternalTrafficChain) {
+      natBuf.chains.push(externalTrafficChain);
+      if (!svc.externalPolicyLocal) {
+        nat(externalTrafficChain, {
+          matches: [comment(`masquerade traffic for ${spn} external destinations`)],
+          target: JUMP_MARK_MASQ,
+        });
+      } else {
+        if (detector.kind !== 'none') {
+          nat(externalTrafficChain, {
+            ...detect(detector, false),
+            matches: [comment(`pod traffic for ${spn} external destinations`)],
+            target: jump(clusterPolicyChain),
+          });
+        }
+        const srcLocal: MatchSpec = {
+          module: 'addrtype',
+          srcType: { types: AddrTypeBit.LOCAL, invert: false },
+          limitIfaceIn: false,
+          limitIfaceOut: false,
+        };
+        nat(externalTrafficChain, {
+          matches: [comment(`masquerade LOCAL traffic for ${spn} external destinations`), srcLocal],
+          target: JUMP_MARK_MASQ,
+        });
+        nat(externalTrafficChain, {
+          matches: [comment(`route LOCAL traffic for ${spn} external destinations`), srcLocal],
+          target: jump(clusterPolicyChain),
+        });
+      }
+      if (hasExternalEndpoints) nat(externalTrafficChain, { matches: [], target: jump(externalPolicyChain) });
+    }
+
+    // Firewall chain for loadBalancerSourceRanges.
+    if (usesFWChain) {
+      natBuf.chains.push(fwChain);
+      const fwComment = comment(`${spn} loadbalancer IP`);
+      let allowFromNode = false;
+      for (const c of svc.loadBalancerSourceRanges) {
+        nat(fwChain, { src: net(c), matches: [fwComment], target: jump(externalTrafficChain) });
+        if (nodeIP !== null && cidrContains(c, nodeIP)) allowFromNode = true;
+      }
+      if (allowFromNode) {
+        for (const ip of svc.loadBalancerVIPs) {
+          nat(fwChain, { src: host(ip), matches: [fwComment], target: jump(externalTrafficChain) });
+        }
+      }
+      nat(fwChain, { matches: [comment(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`)], target: null });
+    }
+
+    const sepChain = (ep: Endpoint): string => `KUBE-SEP-${memoHash(spn + proto + ep.endpointString)}`;
+    // appendServiceCommentLocked: no comments on SVC→SEP and SEP rules in large-cluster mode
+    const epComment = (ep: Endpoint): MatchSpec[] => (largeClusterMode ? [] : [comment(`${spn} -> ${ep.endpointString}`)]);
+    const writeServiceToEndpointRules = (chain: string, eps: readonly Endpoint[]): void => {
+      if (svc.sessionAffinity === 'ClientIP') {
+        for (const ep of eps) {
+          const sep = sepChain(ep);
+          const matches = epComment(ep);
+          matches.push(recent('rcheck', sep, svc.stickyMaxAgeSeconds, true));
+          nat(chain, { matches, target: jump(sep) });
+        }
+      }
+      const n = eps.length;
+      for (let i = 0; i < n; i++) {
+        const ep = eps[i]!;
+        const matches = epComment(ep);
+        if (i < n - 1) matches.push(statistic(n - i));
+        nat(chain, { matches, target: jump(sepChain(ep)) });
+      }
+    };
+
+    if (usesClusterPolicyChain) {
+      natBuf.chains.push(clusterPolicyChain);
+      writeServiceToEndpointRules(clusterPolicyChain, cat.clusterEndpoints);
+    }
+    if (usesLocalPolicyChain) {
+      natBuf.chains.push(localPolicyChain);
+      writeServiceToEndpointRules(localPolicyChain, cat.localEndpoints);
+    }
+
+    // Per-endpoint chains.
+    const sepComment: readonly MatchSpec[] = largeClusterMode ? [] : [comment(spn)];
+    const sepDnatMatches: readonly MatchSpec[] = [...sepComment, l4(protocol)];
+    for (const ep of cat.allReachableEndpoints) {
+      const chain = sepChain(ep);
+      natBuf.chains.push(chain);
+      nat(chain, { src: host(ep.ip), matches: sepComment, target: JUMP_MARK_MASQ });
+      const matches = svc.sessionAffinity === 'ClientIP' ? [...sepComment, recent('set', chain, 0, false), l4(protocol)] : sepDnatMatches;
+      nat(chain, {
+        protocol,
+        matches,
+        target: {
+          kind: 'DNAT',
+          range: { minAddr: ep.ip, maxAddr: ep.ip, hasPorts: true, minPort: ep.port, maxPort: ep.port },
+          random: false,
+          persistent: false,
+        },
+      });
+    }
+
+    services.push({
+      key: svc.key,
+      service: svc.service,
+      nameString: spn,
+      natChains: natBuf.chains.slice(natChainsBefore),
+      natRules: natBuf.ruleCount - natRulesBefore,
+      filterRules: filterBuf.ruleCount - filterRulesBefore,
+      hasEndpoints,
+    });
+  }
+
+  // The NodePort tail call: after every service rule in KUBE-SERVICES.
+  if (matchAll) {
+    nat(KubeChain.SERVICES, {
+      ...(localhostNodePorts ? {} : { dst: net(LOOPBACK_NET, true) }),
+      matches: [
+        comment(NODEPORTS_TAIL_COMMENT),
+        { module: 'addrtype', dstType: { types: AddrTypeBit.LOCAL, invert: false }, limitIfaceIn: false, limitIfaceOut: false },
+      ],
+      target: jump(KubeChain.NODEPORTS),
+    });
+  } else {
+    const locals = options.localAddresses ?? [LOOPBACK_IP, ...node.internalIPs];
+    const seen = new Set<IPv4>();
+    for (const ip of locals) {
+      if (seen.has(ip) || !npaCidrs.some((c) => cidrContains(c, ip))) continue;
+      seen.add(ip);
+      if (cidrContains(LOOPBACK_NET, ip) && !localhostNodePorts) continue;
+      nat(KubeChain.SERVICES, { dst: host(ip), matches: [comment(NODEPORTS_TAIL_COMMENT)], target: jump(KubeChain.NODEPORTS) });
+    }
+  }
+
+  // KUBE-FORWARD.
+  if (!config.conntrackTCPBeLiberal) {
+    filter(KubeChain.FORWARD, {
+      matches: [
+        { module: 'conntrack', ctstate: { states: CtStateBit.INVALID, invert: false } },
+        ...(nfacct ? [{ module: 'nfacct', name: NFACCT_CT_STATE_INVALID_DROPPED } as const] : []),
+      ],
+      target: DROP,
+    });
+  }
+  filter(KubeChain.FORWARD, {
+    matches: [comment('kubernetes forwarding rules'), { module: 'mark', value: mark, mask: mark, invert: false }],
+    target: ACCEPT,
+  });
+  filter(KubeChain.FORWARD, {
+    matches: [
+      comment('kubernetes forwarding conntrack rule'),
+      { module: 'conntrack', ctstate: { states: CtStateBit.RELATED | CtStateBit.ESTABLISHED, invert: false } },
+    ],
+    target: ACCEPT,
+  });
+
+  const jumpRules = ensuredJumpRules(options.kubeletFirst ?? true);
+  const order = options.chainOrder ?? 'sorted';
+  const filterTable = buildTable('filter', filterBuf, jumpRules, order);
+  const natTable = buildTable('nat', natBuf, jumpRules, order);
+  let restore: RestoreDocument | null = null;
+  return {
+    tables: [filterTable, natTable],
+    filter: filterTable,
+    nat: natTable,
+    // built on first access: large and not every caller needs it
+    get restore(): RestoreDocument {
+      restore ??= restoreDocument(filterBuf, natBuf);
+      return restore;
+    },
+    jumpRules,
+    ruleCounts: { filter: filterBuf.ruleCount, nat: natBuf.ruleCount },
+    chainCounts: { filter: filterBuf.chains.length, nat: natBuf.chains.length },
+    services,
+    totalEndpoints,
+    largeClusterMode,
+    noLocalEndpoints: { internal: noLocalInternal, external: noLocalExternal },
+  };
+}
+
+/** `iptablesJumpChains` then `iptablesKubeletJumpChains` (proxier.go), in order. */
+const JUMPS: readonly {
+  table: 'filter' | 'nat';
+  dst: string;
+  src: BuiltinChainName;
+  comment: string;
+  ctNew: boolean;
+  kubelet: boolean;
+}[] = [
+  { table: 'filter', dst: KubeChain.EXTERNAL_SERVICES, src: 'INPUT', comment: 'kubernetes externally-visible service portals', ctNew: true, kubelet: false },
+  { table: 'filter', dst: KubeChain.EXTERNAL_SERVICES, src: 'FORWARD', comment: 'kubernetes externally-visible service portals', ctNew: true, kubelet: false },
+  { table: 'filter', dst: KubeChain.NODEPORTS, src: 'INPUT', comment: 'kubernetes health check service ports', ctNew: false, kubelet: false },
+  { table: 'filter', dst: KubeChain.SERVICES, src: 'FORWARD', comment: 'kubernetes service portals', ctNew: true, kubelet: false },
+  { table: 'filter', dst: KubeChain.SERVICES, src: 'OUTPUT', comment: 'kubernetes service portals', ctNew: true, kubelet: false },
+  { table: 'filter', dst: KubeChain.FORWARD, src: 'FORWARD', comment: 'kubernetes forwarding rules', ctNew: false, kubelet: false },
+  { table: 'filter', dst: KubeChain.PROXY_FIREWALL, src: 'INPUT', comment: 'kubernetes load balancer firewall', ctNew: true, kubelet: false },
+  { table: 'filter', dst: KubeChain.PROXY_FIREWALL, src: 'OUTPUT', comment: 'kubernetes load balancer firewall', ctNew: true, kubelet: false },
+  { table: 'filter', dst: KubeChain.PROXY_FIREWALL, src: 'FORWARD', comment: 'kubernetes load balancer firewall', ctNew: true, kubelet: false },
+  { table: 'nat', dst: KubeChain.SERVICES, src: 'OUTPUT', comment: 'kubernetes service portals', ctNew: false, kubelet: false },
+  { table: 'nat', dst: KubeChain.SERVICES, src: 'PREROUTING', comment: 'kubernetes service portals', ctNew: false, kubelet: false },
+  { table: 'nat', dst: KubeChain.POSTROUTING, src: 'POSTROUTING', comment: 'kubernetes postrouting rules', ctNew: false, kubelet: false },
+  { table: 'filter', dst: KubeChain.FIREWALL, src: 'INPUT', comment: '', ctNew: false, kubelet: true },
+  { table: 'filter', dst: KubeChain.FIREWALL, src: 'OUTPUT', comment: '', ctNew: false, kubelet: true },
+];
+
+function ensuredJumpRules(kubeletFirst: boolean): JumpRule[] {
+  const list = kubeletFirst ? [...JUMPS.filter((j) => j.kubelet), ...JUMPS.filter((j) => !j.kubelet)] : [...JUMPS];
+  return list.map((j) => ({
+    table: j.table,
+    chain: j.src,
+    rule: mk({
+      matches: [
+        ...(j.ctNew ? [{ module: 'conntrack', ctstate: { states: CtStateBit.NEW, invert: false } } as const] : []),
+        ...(j.comment !== '' ? [comment(j.comment)] : []),
+      ],
+      target: jump(j.dst),
+    }),
+  }));
+}
+
+const BUILTINS: Readonly<Record<'filter' | 'nat', readonly BuiltinChainName[]>> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+};
+
+function buildTable(table: 'filter' | 'nat', buf: TableBuffer, jumps: readonly JumpRule[], order: 'sorted' | 'restore'): SavedTable {
+  const chains: SavedChain[] = [];
+  for (const name of BUILTINS[table]) {
+    // EnsureRule(Prepend): each new jump goes to the head of the chain
+    const mine = jumps.filter((j) => j.table === table && j.chain === name).reverse();
+    chains.push({
+      name,
+      policy: 'ACCEPT',
+      counters: { packets: 0, bytes: 0 },
+      rules: mine.map((j) => ({ spec: j.rule, counters: { packets: 0, bytes: 0 } })),
+    });
+  }
+  const users = [...buf.chains];
+  // chains that exist without being in the restore input: the canary (iptables.Monitor) and the
+  // EnsureChain'ed kubelet firewall chain when kube-proxy does not fill it
+  for (const extra of [KubeChain.PROXY_CANARY, ...(table === 'filter' ? [KubeChain.FIREWALL] : [])]) {
+    if (!users.includes(extra)) users.push(extra);
+  }
+  // chain names are ASCII, so the default code-unit sort is byte order
+  if (order === 'sorted') users.sort();
+  for (const name of users) {
+    chains.push({ name, policy: null, counters: { packets: 0, bytes: 0 }, rules: buf.byChain.get(name) ?? [] });
+  }
+  return { name: table, chains };
+}
+
+function restoreDocument(filter: TableBuffer, nat: TableBuffer): RestoreDocument {
+  let line = 0;
+  const block = (table: 'filter' | 'nat', buf: TableBuffer) => {
+    const start = ++line;
+    const chains: ChainDeclaration[] = buf.chains.map((name) => ({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++line }));
+    const commands: TableCommand[] = buf.logRule.map((rule, i) => ({ op: 'append', chain: buf.logChain[i]!, rule, counters: null, line: ++line }));
+    return { table, line: start, chains, commands, commitLine: ++line };
+  };
+  return { blocks: [block('filter', filter), block('nat', nat)] };
+}
