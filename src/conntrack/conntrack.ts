@@ -18,7 +18,7 @@ import {
   tcpTransition,
 } from './constants.js';
 import { ConntrackEntry, type CtDirection, type TupleNode } from './entry.js';
-import { EntryHeap } from './expiry-heap.js';
+import { DeadlineHeap } from '../sim/deadline-heap.js';
 import { bswap32, jhash2Words4, reciprocalScale, tupleHash } from './hash.js';
 import { ConntrackTuple, invertTuple } from './tuple.js';
 
@@ -286,7 +286,7 @@ export class Conntrack implements TimerOwner {
   readonly #nbuckets: number;
   #max: number;
   #count = 0;
-  readonly #heap = new EntryHeap();
+  readonly #heap = new DeadlineHeap<ConntrackEntry>();
   readonly #tcpTo: Float64Array;
   readonly #udpMs: number;
   readonly #udpStreamMs: number;

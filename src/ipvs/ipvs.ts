@@ -7,11 +7,11 @@ import type { Port } from '../net/port.js';
 import { Protocol, protocolName } from '../net/protocol.js';
 import { TcpFlag } from '../net/tcp-flags.js';
 import { SimClock, type TimerOwner } from '../sim/clock.js';
+import { DeadlineHeap } from '../sim/deadline-heap.js';
 import { createRng, type Rng } from '../sim/rng.js';
 import { Conn, ConnFlag } from './conn.js';
 import { CONN_TAB_BITS_DEFAULT, ConnTable } from './conn-table.js';
 import { Dest } from './dest.js';
-import { ExpiryQueue } from './expiry-queue.js';
 import { DestFlag, ForwardMethod, ServiceFlag } from './flags.js';
 import { SchedulerRegistry } from './registry.js';
 import type { Scheduler, SchedulerContext } from './scheduler.js';
@@ -128,7 +128,7 @@ export class Ipvs implements PacketClassifier, TimerOwner {
 
   readonly #services = new ServiceTable();
   readonly #conns: ConnTable;
-  readonly #expiry = new ExpiryQueue();
+  readonly #expiry = new DeadlineHeap<Conn>();
   readonly #tcpTimeouts: number[];
   #udpTimeoutMs = DEFAULT_UDP_TIMEOUT_S * 1000;
   readonly #sctpTimeoutMs = DEFAULT_SCTP_TIMEOUT_S * 1000;

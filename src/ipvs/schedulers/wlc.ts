@@ -7,8 +7,9 @@
 import type { WorkCounts } from '../../classify/work.js';
 import type { Packet } from '../../net/packet.js';
 import { connOverhead, type Dest } from '../dest.js';
-import type { Scheduler, SchedulerFactory } from '../scheduler.js';
+import type { SchedulerFactory } from '../scheduler.js';
 import type { VirtualService } from '../service.js';
+import { statelessScheduler } from './stateless.js';
 
 /**
  * The wlc choice over `dests` in kernel list order (`ip_vs_wlc_schedule`;
@@ -53,40 +54,10 @@ export function wlcPick(dests: readonly Dest[], work: WorkCounts): Dest | null {
   return least;
 }
 
-/** Stateless wlc instance. */
-class WlcScheduler implements Scheduler {
-  readonly name = 'wlc';
-
-  initService(): void {
-    // ip_vs_wlc.c keeps no state.
-  }
-
-  doneService(): void {
-    // ip_vs_wlc.c keeps no state.
-  }
-
-  addDest(): void {
-    // ip_vs_wlc.c has no add_dest.
-  }
-
-  delDest(): void {
-    // ip_vs_wlc.c has no del_dest.
-  }
-
-  updDest(): void {
-    // ip_vs_wlc.c has no upd_dest.
-  }
-
-  /** `ip_vs_wlc_schedule`: {@link wlcPick} over the service's dests. */
-  schedule(svc: VirtualService, _pkt: Packet, work: WorkCounts): Dest | null {
-    return wlcPick(svc.dests, work);
-  }
+/** `ip_vs_wlc_schedule`: {@link wlcPick} over the service's dests. */
+function wlcSchedule(svc: VirtualService, _pkt: Packet, work: WorkCounts): Dest | null {
+  return wlcPick(svc.dests, work);
 }
 
 /** Factory for the `wlc` scheduler. */
-export const wlcScheduler: SchedulerFactory = {
-  name: 'wlc',
-  create(): Scheduler {
-    return new WlcScheduler();
-  },
-};
+export const wlcScheduler: SchedulerFactory = statelessScheduler('wlc', wlcSchedule);

@@ -1,18 +1,26 @@
-import type { Conn } from './conn.js';
+
+/** What the heap needs on an item: its position and the deadline it was queued with. */
+export interface DeadlineItem {
+  /** Position in the heap, -1 when not queued. */
+  heapIndex: number;
+  /** Deadline (ms) the item was queued with. */
+  heapKey: number;
+}
 
 /**
- * A 4-ary min-heap of connections ordered by the deadline they were queued
- * with. It stands in for the kernel's per-connection timers.
+ * A 4-ary min-heap of items ordered by the deadline they were queued with. It
+ * stands in for the kernel's per-object timers (IPVS connections, conntrack
+ * entries).
  *
- * Re-arming a connection on every packet only moves `conn.expires`; the heap
+ * Re-arming an item on every packet only moves its own deadline field; the heap
  * is touched when a queued deadline comes due and the connection turns out
- * to have been re-armed, in which case it is queued again at its new
+ * to have been re-armed, in which case the owner queues it again at its new
  * deadline. So established packets cost no heap work, and the cost per
  * expiry is O(log n) even with a million entries. Four children per node
  * halve the depth of a binary heap, and so the cache misses per operation.
  */
-export class ExpiryQueue {
-  readonly #heap: Conn[] = [];
+export class DeadlineHeap<T extends DeadlineItem> {
+  readonly #heap: T[] = [];
 
   /** Number of queued connections. */
   get size(): number {
@@ -26,7 +34,7 @@ export class ExpiryQueue {
   }
 
   /** Queues `c` at `deadline` (or moves it if it is already queued). */
-  schedule(c: Conn, deadline: number): void {
+  schedule(c: T, deadline: number): void {
     if (c.heapIndex >= 0) {
       const old = c.heapKey;
       c.heapKey = deadline;
@@ -41,7 +49,7 @@ export class ExpiryQueue {
   }
 
   /** Removes and returns the entry with the earliest deadline if it is ≤ `now`, else null. */
-  popDue(now: number): Conn | null {
+  popDue(now: number): T | null {
     const heap = this.#heap;
     const top = heap[0];
     if (top === undefined || top.heapKey > now) return null;
@@ -56,7 +64,7 @@ export class ExpiryQueue {
   }
 
   /** Removes `c` if queued. */
-  remove(c: Conn): void {
+  remove(c: T): void {
     const i = c.heapIndex;
     if (i < 0) return;
     const heap = this.#heap;
