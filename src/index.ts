@@ -138,3 +138,6 @@ export type { PortRange as EphemeralPortRange } from './workload/index.js';
 export * from './kube/index.js';
 export type { Endpoint } from './workload/index.js';
 export type { Endpoint as KubeEndpoint } from './kube/index.js';
+
+// iptables-save / iptables-restore / iptables command text
+export * from './io/iptables/index.js';

@@ -81,3 +81,14 @@ export {
   probabilityString,
 } from './iptables-rules.js';
 export type { IptablesRules, IptablesRulesOptions, JumpRule, ServicePortRules } from './iptables-rules.js';
+export { forEachRestoreLine, kubeProxyRestoreBytes, kubeProxyRestoreText, kubeProxyRuleLine, utf8ByteLength } from './restore-text.js';
+export { KERNEL_COSTS_REFERENCE, KernelCostModel } from './cost-model.js';
+export type { CalibrationShape, IptablesBackendName, KernelCost, KernelCostCalibration, KernelCostModelOptions, KernelWork, PacketCostRow, RestoreCostRow, RestoreKind } from './cost-model.js';
+export { NETWORK_PROGRAMMING_BUCKETS, ProxierMetrics, SYNC_DURATION_BUCKETS } from './metrics.js';
+export type { MetricsMode } from './metrics.js';
+export { BoundedFrequencyRunner, CANARY_CHAIN, CANARY_TABLES, ensureJumps, FULL_SYNC_PERIOD_MS, IptablesSyncer, sizerFromPrinter } from './sync.js';
+export type { IpvsOperationCounts, IpvsSyncCounts, IptablesSyncerOptions, RestoreApplier, RestoreSizer, SyncReport, SyncTrigger } from './sync.js';
+export { DUMMY_DEVICE, IPVS_MODE_JUMP_RULES, IpvsModeChain, IpvsModeSyncer, KUBE_IPSETS, KubeIpset, RS_CHECK_DELETE_INTERVAL_MS, uniqueRealServerName, virtualServerString } from './ipvs-mode.js';
+export type { IpvsModeSyncerOptions, KubeIpsetInfo, KubeIpsetType, TerminatingRealServer, VirtualServerSpec } from './ipvs-mode.js';
+export { KubeProxier } from './proxier.js';
+export type { GracefulCheckRecord, KubeProxierOptions } from './proxier.js';

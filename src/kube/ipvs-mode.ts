@@ -1,0 +1,1050 @@
+import { InvalidArgumentError, OperationError } from '../errors.js';
+import { ServiceFlag, ForwardMethod } from '../ipvs/flags.js';
+import type { Ipvs, ServiceKey, ServiceOptions } from '../ipvs/ipvs.js';
+import type { VirtualService } from '../ipvs/service.js';
+import { cidrContains, formatIPv4, parseCidr } from '../net/ipv4.js';
+import type { Cidr, IPv4 } from '../net/ipv4.js';
+import { Protocol } from '../net/protocol.js';
+import { AddrTypeBit, CtStateBit } from '../netfilter/ast.js';
+import type {
+  AddrMatch,
+  BuiltinChainName,
+  ChainDeclaration,
+  MatchSpec,
+  RestoreDocument,
+  RestoreTableBlock,
+  RuleSpec,
+  SetMatch,
+  TableCommand,
+  TargetSpec,
+} from '../netfilter/ast.js';
+import type { Netfilter } from '../netfilter/engine.js';
+import { categorizeEndpoints, isLocalEndpoint } from './cluster.js';
+import type { Cluster, ClusterChanges, Endpoint, ServicePortInfo } from './cluster.js';
+import { KernelCostModel } from './cost-model.js';
+import type { JumpRule } from './iptables-rules.js';
+import type { KubeProxyConfiguration, L4Protocol, Node } from './objects.js';
+import { kubeProxyRestoreBytes } from './restore-text.js';
+import { asError, ensureJumps } from './sync.js';
+import type { IpvsOperationCounts, RestoreApplier, RestoreSizer, SyncReport, SyncTrigger } from './sync.js';
+
+/**
+ * kube-proxy's IPVS mode (kubernetes/kubernetes `pkg/proxy/ipvs/proxier.go`,
+ * ~v1.30–1.32, `graceful_termination.go`, `ipset.go`) programming lbsim's
+ * {@link Ipvs} engine and a {@link Netfilter} engine:
+ *
+ * - one virtual server per ClusterIP:port, externalIP:port, LB ingress
+ *   IP:port and node IP × NodePort, scheduler from the configuration
+ *   (default `rr`), persistent with the ClientIP affinity timeout, `mh`
+ *   with the source-port flag; real servers weight 1, masquerade (the
+ *   `Destination` kube-proxy sends has no forwarding flags, and 0 is
+ *   `IP_VS_CONN_F_MASQ`);
+ * - the service addresses bound to the dummy interface kube-ipvs0 (made
+ *   local on the netfilter host);
+ * - the ipsets of `ipsetInfo` and the fixed iptables rules of
+ *   `writeIptablesRules`, restored with `--noflush` on every sync;
+ * - graceful termination: a removed TCP real server gets weight 0 and is
+ *   deleted once its active + inactive connections reach 0, checked every
+ *   minute; UDP and SCTP real servers are deleted at once.
+ *
+ * A sync is a read-diff-write of the whole state, counted as the netlink
+ * operations kube-proxy issues.
+ *
+ * Differences from kube-proxy, on purpose:
+ * - Go map order (services, endpoints, sets) is replaced by sorted order,
+ *   so results are reproducible. Real servers are added in `ip:port` order,
+ *   and the kernel lists them newest first.
+ * - `-m physdev ! --physdev-is-in` (external-IP rules) is left out: lbsim has
+ *   no bridges, so the match is always true.
+ * - `KUBE-IPVS-OUT-FILTER` matches `-m ipvs --vaddr V --vproto P --vport N`;
+ *   lbsim writes `-d V -p P --dport N` instead, which is the same test on
+ *   the packet as lbsim's netfilter engine sees it (before IPVS rewrites it).
+ *
+ * @module
+ */
+
+/** The dummy interface kube-proxy binds service addresses to. */
+export const DUMMY_DEVICE = 'kube-ipvs0';
+
+/** `rsCheckDeleteInterval`: the graceful-termination list is re-checked every minute. */
+export const RS_CHECK_DELETE_INTERVAL_MS = 60_000;
+
+/** The iptables chains IPVS mode owns (`iptablesChains` in proxier.go). */
+export const IpvsModeChain = {
+  SERVICES: 'KUBE-SERVICES',
+  PROXY_FIREWALL: 'KUBE-PROXY-FIREWALL',
+  SOURCE_RANGES_FIREWALL: 'KUBE-SOURCE-RANGES-FIREWALL',
+  POSTROUTING: 'KUBE-POSTROUTING',
+  MARK_MASQ: 'KUBE-MARK-MASQ',
+  NODE_PORT: 'KUBE-NODE-PORT',
+  FORWARD: 'KUBE-FORWARD',
+  LOAD_BALANCER: 'KUBE-LOAD-BALANCER',
+  IPVS_FILTER: 'KUBE-IPVS-FILTER',
+  IPVS_OUT_FILTER: 'KUBE-IPVS-OUT-FILTER',
+} as const;
+
+/** The ipset names of IPVS mode (pkg/proxy/ipvs/ipset.go). */
+export const KubeIpset = {
+  LOOP_BACK: 'KUBE-LOOP-BACK',
+  CLUSTER_IP: 'KUBE-CLUSTER-IP',
+  EXTERNAL_IP: 'KUBE-EXTERNAL-IP',
+  EXTERNAL_IP_LOCAL: 'KUBE-EXTERNAL-IP-LOCAL',
+  LOAD_BALANCER: 'KUBE-LOAD-BALANCER',
+  LOAD_BALANCER_FW: 'KUBE-LOAD-BALANCER-FW',
+  LOAD_BALANCER_LOCAL: 'KUBE-LOAD-BALANCER-LOCAL',
+  LOAD_BALANCER_SOURCE_IP: 'KUBE-LOAD-BALANCER-SOURCE-IP',
+  LOAD_BALANCER_SOURCE_CIDR: 'KUBE-LOAD-BALANCER-SOURCE-CIDR',
+  NODE_PORT_TCP: 'KUBE-NODE-PORT-TCP',
+  NODE_PORT_LOCAL_TCP: 'KUBE-NODE-PORT-LOCAL-TCP',
+  NODE_PORT_UDP: 'KUBE-NODE-PORT-UDP',
+  NODE_PORT_LOCAL_UDP: 'KUBE-NODE-PORT-LOCAL-UDP',
+  NODE_PORT_SCTP: 'KUBE-NODE-PORT-SCTP-HASH',
+  NODE_PORT_LOCAL_SCTP: 'KUBE-NODE-PORT-LOCAL-SCTP-HASH',
+  HEALTH_CHECK_NODE_PORT: 'KUBE-HEALTH-CHECK-NODE-PORT',
+  IPVS_IPS: 'KUBE-IPVS-IPS',
+} as const;
+
+/** The ipset types kube-proxy uses (`utilipset.Type`). */
+export type KubeIpsetType = 'hash:ip' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'bitmap:port';
+
+/** One ipset of IPVS mode. */
+export interface KubeIpsetInfo {
+  readonly name: string;
+  readonly type: KubeIpsetType;
+  /** The comment kube-proxy puts on the iptables rules matching the set. */
+  readonly comment: string;
+}
+
+/** `ipsetInfo` (proxier.go), in its order, with the comments of ipset.go. */
+export const KUBE_IPSETS: readonly KubeIpsetInfo[] = [
+  { name: KubeIpset.LOOP_BACK, type: 'hash:ip,port,ip', comment: 'Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose' },
+  { name: KubeIpset.CLUSTER_IP, type: 'hash:ip,port', comment: 'Kubernetes service cluster ip + port for masquerade purpose' },
+  { name: KubeIpset.EXTERNAL_IP, type: 'hash:ip,port', comment: 'Kubernetes service external ip + port for masquerade and filter purpose' },
+  { name: KubeIpset.EXTERNAL_IP_LOCAL, type: 'hash:ip,port', comment: 'Kubernetes service external ip + port with externalTrafficPolicy=local' },
+  { name: KubeIpset.LOAD_BALANCER, type: 'hash:ip,port', comment: 'Kubernetes service lb portal' },
+  { name: KubeIpset.LOAD_BALANCER_FW, type: 'hash:ip,port', comment: 'Kubernetes service load balancer ip + port for load balancer with sourceRange' },
+  { name: KubeIpset.LOAD_BALANCER_LOCAL, type: 'hash:ip,port', comment: 'Kubernetes service load balancer ip + port with externalTrafficPolicy=local' },
+  { name: KubeIpset.LOAD_BALANCER_SOURCE_IP, type: 'hash:ip,port,ip', comment: 'Kubernetes service load balancer ip + port + source IP for packet filter purpose' },
+  { name: KubeIpset.LOAD_BALANCER_SOURCE_CIDR, type: 'hash:ip,port,net', comment: 'Kubernetes service load balancer ip + port + source cidr for packet filter purpose' },
+  { name: KubeIpset.NODE_PORT_TCP, type: 'bitmap:port', comment: 'Kubernetes nodeport TCP port for masquerade purpose' },
+  { name: KubeIpset.NODE_PORT_LOCAL_TCP, type: 'bitmap:port', comment: 'Kubernetes nodeport TCP port with externalTrafficPolicy=local' },
+  { name: KubeIpset.NODE_PORT_UDP, type: 'bitmap:port', comment: 'Kubernetes nodeport UDP port for masquerade purpose' },
+  { name: KubeIpset.NODE_PORT_LOCAL_UDP, type: 'bitmap:port', comment: 'Kubernetes nodeport UDP port with externalTrafficPolicy=local' },
+  { name: KubeIpset.NODE_PORT_SCTP, type: 'hash:ip,port', comment: "Kubernetes nodeport SCTP port for masquerade purpose with type 'hash ip:port'" },
+  {
+    name: KubeIpset.NODE_PORT_LOCAL_SCTP,
+    type: 'hash:ip,port',
+    comment: "Kubernetes nodeport SCTP port with externalTrafficPolicy=local with type 'hash ip:port'",
+  },
+  { name: KubeIpset.HEALTH_CHECK_NODE_PORT, type: 'bitmap:port', comment: 'Kubernetes health check node port' },
+  { name: KubeIpset.IPVS_IPS, type: 'hash:ip', comment: 'Addresses on the ipvs interface' },
+];
+
+const COMMENT = new Map(KUBE_IPSETS.map((s) => [s.name, s.comment]));
+
+/** `ipsetWithIptablesChain`: set → (table, from chain, target, match dirs, protocol). Order matters. */
+const IPSET_JUMPS: readonly {
+  readonly set: string;
+  readonly table: 'nat' | 'filter';
+  readonly from: string;
+  readonly to: string;
+  readonly dirs: readonly ('src' | 'dst')[];
+  readonly proto: L4Protocol | null;
+}[] = [
+  { set: KubeIpset.LOOP_BACK, table: 'nat', from: IpvsModeChain.POSTROUTING, to: 'MASQUERADE', dirs: ['dst', 'dst', 'src'], proto: null },
+  { set: KubeIpset.LOAD_BALANCER, table: 'nat', from: IpvsModeChain.SERVICES, to: IpvsModeChain.LOAD_BALANCER, dirs: ['dst', 'dst'], proto: null },
+  { set: KubeIpset.LOAD_BALANCER_LOCAL, table: 'nat', from: IpvsModeChain.LOAD_BALANCER, to: 'RETURN', dirs: ['dst', 'dst'], proto: null },
+  { set: KubeIpset.NODE_PORT_LOCAL_TCP, table: 'nat', from: IpvsModeChain.NODE_PORT, to: 'RETURN', dirs: ['dst'], proto: 'TCP' },
+  { set: KubeIpset.NODE_PORT_TCP, table: 'nat', from: IpvsModeChain.NODE_PORT, to: IpvsModeChain.MARK_MASQ, dirs: ['dst'], proto: 'TCP' },
+  { set: KubeIpset.NODE_PORT_LOCAL_UDP, table: 'nat', from: IpvsModeChain.NODE_PORT, to: 'RETURN', dirs: ['dst'], proto: 'UDP' },
+  { set: KubeIpset.NODE_PORT_UDP, table: 'nat', from: IpvsModeChain.NODE_PORT, to: IpvsModeChain.MARK_MASQ, dirs: ['dst'], proto: 'UDP' },
+  { set: KubeIpset.NODE_PORT_LOCAL_SCTP, table: 'nat', from: IpvsModeChain.NODE_PORT, to: 'RETURN', dirs: ['dst', 'dst'], proto: 'SCTP' },
+  { set: KubeIpset.NODE_PORT_SCTP, table: 'nat', from: IpvsModeChain.NODE_PORT, to: IpvsModeChain.MARK_MASQ, dirs: ['dst', 'dst'], proto: 'SCTP' },
+  {
+    set: KubeIpset.LOAD_BALANCER_FW,
+    table: 'filter',
+    from: IpvsModeChain.PROXY_FIREWALL,
+    to: IpvsModeChain.SOURCE_RANGES_FIREWALL,
+    dirs: ['dst', 'dst'],
+    proto: null,
+  },
+  {
+    set: KubeIpset.LOAD_BALANCER_SOURCE_CIDR,
+    table: 'filter',
+    from: IpvsModeChain.SOURCE_RANGES_FIREWALL,
+    to: 'RETURN',
+    dirs: ['dst', 'dst', 'src'],
+    proto: null,
+  },
+  {
+    set: KubeIpset.LOAD_BALANCER_SOURCE_IP,
+    table: 'filter',
+    from: IpvsModeChain.SOURCE_RANGES_FIREWALL,
+    to: 'RETURN',
+    dirs: ['dst', 'dst', 'src'],
+    proto: null,
+  },
+];
+
+/** `iptablesChains`: the chains every IPVS sync declares, per table, in order. */
+const NAT_CHAINS = [IpvsModeChain.SERVICES, IpvsModeChain.POSTROUTING, IpvsModeChain.NODE_PORT, IpvsModeChain.LOAD_BALANCER, IpvsModeChain.MARK_MASQ];
+const FILTER_CHAINS = [
+  IpvsModeChain.FORWARD,
+  IpvsModeChain.NODE_PORT,
+  IpvsModeChain.PROXY_FIREWALL,
+  IpvsModeChain.SOURCE_RANGES_FIREWALL,
+  IpvsModeChain.IPVS_FILTER,
+  IpvsModeChain.IPVS_OUT_FILTER,
+];
+
+/** `iptablesJumpChain` (EnsureRule(Prepend) every sync), in order. */
+const JUMPS: readonly { table: 'nat' | 'filter'; from: BuiltinChainName; to: string; comment: string }[] = [
+  { table: 'nat', from: 'OUTPUT', to: IpvsModeChain.SERVICES, comment: 'kubernetes service portals' },
+  { table: 'nat', from: 'PREROUTING', to: IpvsModeChain.SERVICES, comment: 'kubernetes service portals' },
+  { table: 'nat', from: 'POSTROUTING', to: IpvsModeChain.POSTROUTING, comment: 'kubernetes postrouting rules' },
+  { table: 'filter', from: 'FORWARD', to: IpvsModeChain.FORWARD, comment: 'kubernetes forwarding rules' },
+  { table: 'filter', from: 'INPUT', to: IpvsModeChain.NODE_PORT, comment: 'kubernetes health check rules' },
+  { table: 'filter', from: 'INPUT', to: IpvsModeChain.PROXY_FIREWALL, comment: 'kube-proxy firewall rules' },
+  { table: 'filter', from: 'FORWARD', to: IpvsModeChain.PROXY_FIREWALL, comment: 'kube-proxy firewall rules' },
+  { table: 'filter', from: 'INPUT', to: IpvsModeChain.IPVS_FILTER, comment: 'kubernetes ipvs access filter' },
+  { table: 'filter', from: 'OUTPUT', to: IpvsModeChain.IPVS_OUT_FILTER, comment: 'kubernetes ipvs access filter' },
+];
+
+/** The jump rules IPVS mode ensures in the built-in chains, in the order it ensures them. */
+export const IPVS_MODE_JUMP_RULES: readonly JumpRule[] = JUMPS.map((j) => ({
+  table: j.table,
+  chain: j.from,
+  rule: { matches: [{ module: 'comment', comment: j.comment }], target: { kind: 'jump', chain: j.to } },
+}));
+
+const PROTO_NUMBER: Readonly<Record<L4Protocol, number>> = { TCP: Protocol.TCP, UDP: Protocol.UDP, SCTP: Protocol.SCTP };
+const LOOPBACK_NET: Cidr = parseCidr('127.0.0.0/8');
+
+const comment = (text: string): MatchSpec => ({ module: 'comment', comment: text });
+const set = (setName: string, dirs: readonly ('src' | 'dst')[]): SetMatch => ({ module: 'set', setName, dirs, invert: false, returnNomatch: false });
+const jump = (chain: string): TargetSpec => ({ kind: 'jump', chain });
+const verdict = (v: 'ACCEPT' | 'DROP' | 'RETURN'): TargetSpec => ({ kind: 'standard', verdict: v });
+const net = (c: Cidr, invert = false): AddrMatch => ({ addr: c.address, mask: c.mask, invert });
+const host = (a: IPv4): AddrMatch => ({ addr: a, mask: 0xffffffff, invert: false });
+
+function targetOf(to: string): TargetSpec {
+  if (to === 'RETURN' || to === 'ACCEPT' || to === 'DROP') return verdict(to);
+  if (to === 'MASQUERADE') return { kind: 'MASQUERADE', ports: null, random: false, randomFully: false };
+  return jump(to);
+}
+
+/** The real-server key kube-proxy uses: `<vs ip:port/PROTO>/<rs ip:port>` (`GetUniqueRSName`). */
+export function uniqueRealServerName(vs: VirtualServerSpec, rsAddr: IPv4, rsPort: number): string {
+  return `${virtualServerString(vs)}/${formatIPv4(rsAddr)}:${rsPort}`;
+}
+
+/** `VirtualServer.String()`: `ip:port/PROTOCOL`. */
+export function virtualServerString(vs: Pick<VirtualServerSpec, 'addr' | 'port' | 'protocol'>): string {
+  return `${formatIPv4(vs.addr)}:${vs.port}/${vs.protocol}`;
+}
+
+/** A virtual server as kube-proxy describes it (`utilipvs.VirtualServer`). */
+export interface VirtualServerSpec {
+  readonly addr: IPv4;
+  readonly port: number;
+  readonly protocol: L4Protocol;
+  readonly scheduler: string;
+  /** `FlagPersistent` (1) and `FlagSourceHash` (0x10, mh) bits. */
+  readonly flags: number;
+  /** Persistence timeout in seconds (0 without ClientIP affinity). */
+  readonly timeout: number;
+}
+
+/** One entry of the graceful-termination list. */
+export interface TerminatingRealServer {
+  /** {@link uniqueRealServerName}. */
+  readonly name: string;
+  readonly vs: VirtualServerSpec;
+  readonly addr: IPv4;
+  readonly port: number;
+  /** Simulated time it was put on the list. */
+  readonly since: number;
+}
+
+/** Options of {@link IpvsModeSyncer}. */
+export interface IpvsModeSyncerOptions {
+  /** `iptables` supports `--random-fully` (MASQUERADE in KUBE-POSTROUTING). @defaultValue true */
+  readonly randomFully?: boolean;
+  /**
+   * kube-proxy sets `conn_reuse_mode=0` only on kernels from 4.1 up to (not including) 5.9
+   * (kubernetes/kubernetes#93297); newer kernels are left alone.
+   * @defaultValue false (a kernel ≥ 5.9)
+   */
+  readonly setConnReuseModeZero?: boolean;
+  /** Modeled kernel cost. @defaultValue the kernel-costs.md calibration */
+  readonly costModel?: KernelCostModel;
+  /** Sizes the iptables restore input; null: do not. @defaultValue kube-proxy's restore text */
+  readonly restoreSize?: RestoreSizer | null;
+  /** Applies the iptables restore (inject failures here). @defaultValue `ruleset.restore` */
+  readonly restore?: RestoreApplier;
+}
+
+interface MutableOps {
+  getVirtualServer: number;
+  getVirtualServers: number;
+  getRealServers: number;
+  addVirtualServer: number;
+  updateVirtualServer: number;
+  deleteVirtualServer: number;
+  addRealServer: number;
+  updateRealServer: number;
+  deleteRealServer: number;
+}
+
+function newOps(): MutableOps {
+  return {
+    getVirtualServer: 0,
+    getVirtualServers: 0,
+    getRealServers: 0,
+    addVirtualServer: 0,
+    updateVirtualServer: 0,
+    deleteVirtualServer: 0,
+    addRealServer: 0,
+    updateRealServer: 0,
+    deleteRealServer: 0,
+  };
+}
+
+function freezeOps(o: MutableOps): IpvsOperationCounts {
+  return {
+    ...o,
+    reads: o.getVirtualServer + o.getVirtualServers + o.getRealServers,
+    writes: o.addVirtualServer + o.updateVirtualServer + o.deleteVirtualServer + o.addRealServer + o.updateRealServer + o.deleteRealServer,
+  };
+}
+
+function keyOf(vs: Pick<VirtualServerSpec, 'addr' | 'port' | 'protocol'>): ServiceKey {
+  return { proto: PROTO_NUMBER[vs.protocol], addr: vs.addr, port: vs.port };
+}
+
+const PROTO_OF = new Map<number, L4Protocol>([
+  [Protocol.TCP, 'TCP'],
+  [Protocol.UDP, 'UDP'],
+  [Protocol.SCTP, 'SCTP'],
+]);
+
+/** The flags and timeout of an applied service as `toVirtualServer` reads them back (FlagHashed removed). */
+function appliedFlags(svc: VirtualService): number {
+  return svc.flags & ~ServiceFlag.HASHED;
+}
+
+function appliedTimeout(svc: VirtualService): number {
+  // lbsim's engine keeps a default persistence timeout on non-persistent services; kube-proxy created them with 0
+  return svc.persistent ? svc.timeoutMs / 1000 : 0;
+}
+
+function byteCompare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `LocalTrafficDetector`: how "from a local pod" is matched. */
+type Detector = { readonly kind: 'none' } | { readonly kind: 'cidr'; readonly cidr: Cidr } | { readonly kind: 'iface'; readonly name: string };
+
+function detectorFor(config: KubeProxyConfiguration, node: Node): Detector {
+  switch (config.detectLocalMode) {
+    case 'ClusterCIDR':
+      return config.clusterCIDR === null ? { kind: 'none' } : { kind: 'cidr', cidr: config.clusterCIDR };
+    case 'NodeCIDR':
+      return node.podCIDR === null ? { kind: 'none' } : { kind: 'cidr', cidr: node.podCIDR };
+    case 'BridgeInterface':
+      return { kind: 'iface', name: config.detectLocal.bridgeInterface };
+    case 'InterfaceNamePrefix':
+      return { kind: 'iface', name: `${config.detectLocal.interfaceNamePrefix}+` };
+  }
+}
+
+/** The rules of one IPVS-mode restore, per table, in write order. */
+interface RuleBuffer {
+  readonly chains: string[];
+  readonly rules: { chain: string; rule: RuleSpec }[];
+}
+
+/**
+ * The IPVS-mode sync engine. Construct it once per node (it applies kube-proxy's
+ * sysctls and `ipvsadm --set` timeouts then), call {@link IpvsModeSyncer.startup}
+ * once, then {@link IpvsModeSyncer.sync} for every sync and
+ * {@link IpvsModeSyncer.gracefulCheck} every {@link RS_CHECK_DELETE_INTERVAL_MS}.
+ */
+export class IpvsModeSyncer {
+  /** The cluster. */
+  readonly cluster: Cluster;
+  /** The IPVS engine programmed. */
+  readonly ipvs: Ipvs;
+  /** The netfilter engine (ipsets, iptables rules, host addresses). */
+  readonly netfilter: Netfilter;
+  /** The modeled kernel cost. */
+  readonly costModel: KernelCostModel;
+  /** The effective scheduler (`rr` when the configuration leaves it blank). */
+  readonly scheduler: string;
+  #node: Node;
+  readonly #config: KubeProxyConfiguration;
+  readonly #randomFully: boolean;
+  readonly #size: RestoreSizer | null;
+  readonly #restore: RestoreApplier;
+  readonly #detector: Detector;
+  readonly #bound = new Set<IPv4>();
+  readonly #terminating = new Map<string, TerminatingRealServer>();
+  #initialSync = true;
+  #restoredOnce = false;
+  #lastChanges: ClusterChanges | null = null;
+
+  /**
+   * Applies what `NewProxier` sets up: `vs/conntrack=1`,
+   * `vs/expire_nodest_conn=1`, `vs/expire_quiescent_template=1`,
+   * `ip_forward=1`, optionally `conn_reuse_mode=0`, and the configured
+   * tcp/tcpfin/udp timeouts when any is non-zero.
+   *
+   * @throws {InvalidArgumentError} when the scheduler is not registered in the IPVS engine
+   */
+  constructor(cluster: Cluster, node: Node, config: KubeProxyConfiguration, netfilter: Netfilter, ipvs: Ipvs, options: IpvsModeSyncerOptions = {}) {
+    this.cluster = cluster;
+    this.#node = node;
+    this.#config = config;
+    this.netfilter = netfilter;
+    this.ipvs = ipvs;
+    this.scheduler = config.ipvs.scheduler === '' ? 'rr' : config.ipvs.scheduler;
+    if (ipvs.schedulers.get(this.scheduler) === undefined) {
+      // CanUseIPVSProxier: adding the dummy virtual server fails
+      throw new InvalidArgumentError(`lbsim/kube.IpvsModeSyncer.constructor: IPVS scheduler ${JSON.stringify(this.scheduler)} is not available`);
+    }
+    this.costModel = options.costModel ?? new KernelCostModel();
+    this.#randomFully = options.randomFully ?? true;
+    this.#size = options.restoreSize === undefined ? kubeProxyRestoreBytes : options.restoreSize;
+    this.#restore = options.restore ?? ((rs, doc, o) => {
+      rs.restore(doc, o);
+    });
+    this.#detector = detectorFor(config, node);
+    ipvs.sysctl.conntrack = true;
+    ipvs.sysctl.expireNodestConn = true;
+    ipvs.sysctl.expireQuiescentTemplate = true;
+    if (options.setConnReuseModeZero === true) ipvs.sysctl.connReuseMode = 0;
+    netfilter.host.ipForward = true;
+    const t = config.ipvs;
+    if (t.tcpTimeoutSeconds > 0 || t.tcpFinTimeoutSeconds > 0 || t.udpTimeoutSeconds > 0) {
+      ipvs.setTimeouts({ tcp: t.tcpTimeoutSeconds, tcpfin: t.tcpFinTimeoutSeconds, udp: t.udpTimeoutSeconds });
+    }
+  }
+
+  /** Addresses bound to kube-ipvs0. */
+  get boundAddresses(): ReadonlySet<IPv4> {
+    return this.#bound;
+  }
+
+  /** The graceful-termination list, in insertion order. */
+  get terminating(): readonly TerminatingRealServer[] {
+    return [...this.#terminating.values()];
+  }
+
+  /** What the last sync consumed from the cluster's change tracking. */
+  get lastChanges(): ClusterChanges | null {
+    return this.#lastChanges;
+  }
+
+  /** Replaces the node object (kube-proxy only uses its name and IP). */
+  setNode(node: Node): void {
+    this.#node = node;
+  }
+
+  /**
+   * `GracefulTerminationManager.Run`: every real server already in IPVS
+   * (leftovers of a previous kube-proxy) goes through graceful deletion.
+   *
+   * @returns the IPVS operations made
+   */
+  startup(now: number): IpvsOperationCounts {
+    const ops = newOps();
+    ops.getVirtualServers++;
+    for (const svc of [...this.ipvs.services()]) {
+      if (svc.fwmark !== 0) continue;
+      const protocol = PROTO_OF.get(svc.proto);
+      if (protocol === undefined) continue;
+      ops.getRealServers++;
+      const vs: VirtualServerSpec = {
+        addr: svc.addr,
+        port: svc.port,
+        protocol,
+        scheduler: svc.schedulerName,
+        flags: appliedFlags(svc),
+        timeout: appliedTimeout(svc),
+      };
+      for (const d of [...svc.dests]) this.#gracefulDelete(vs, d.addr, d.port, now, ops);
+    }
+    return freezeOps(ops);
+  }
+
+  /**
+   * `tryDeleteRs`: retries every real server of the graceful-termination
+   * list and deletes those without connections.
+   *
+   * @returns the names deleted and the operations made
+   */
+  gracefulCheck(): { readonly deleted: readonly string[]; readonly operations: IpvsOperationCounts } {
+    const ops = newOps();
+    const deleted: string[] = [];
+    for (const item of [...this.#terminating.values()]) {
+      if (this.#deleteRs(item.vs, item.addr, item.port, ops)) {
+        this.#terminating.delete(item.name);
+        deleted.push(item.name);
+      }
+    }
+    return { deleted, operations: freezeOps(ops) };
+  }
+
+  // deleteRsFunc (graceful_termination.go): true when the real server is gone afterwards
+  #deleteRs(vs: VirtualServerSpec, addr: IPv4, port: number, ops: MutableOps): boolean {
+    ops.getRealServers++;
+    const svc = this.ipvs.getService(keyOf(vs));
+    if (svc === undefined) return false; // GetRealServers fails: the item stays
+    const d = svc.dests.find((x) => x.addr === addr && x.port === port);
+    if (d === undefined) return true; // "can't find the real server": dropped from the list
+    // IsRsGracefulTerminationNeeded: not for UDP and SCTP
+    if (vs.protocol === 'TCP' && d.activeConns + d.inactConns !== 0) return false;
+    ops.deleteRealServer++;
+    this.ipvs.deleteDest(keyOf(vs), addr, port);
+    return true;
+  }
+
+  // GracefulDeleteRS
+  #gracefulDelete(vs: VirtualServerSpec, addr: IPv4, port: number, now: number, ops: MutableOps): void {
+    if (this.#deleteRs(vs, addr, port, ops)) return;
+    ops.updateRealServer++;
+    this.ipvs.editDest(keyOf(vs), addr, port, { weight: 0 });
+    const name = uniqueRealServerName(vs, addr, port);
+    if (!this.#terminating.has(name)) this.#terminating.set(name, { name, vs, addr, port, since: now });
+  }
+
+  /** The node's addresses for NodePort virtual servers (`nodeIPs` in syncProxyRules). */
+  #nodeAddresses(): { all: IPv4[]; nodePort: IPv4[] } {
+    const all: IPv4[] = [];
+    const seen = new Set<IPv4>();
+    for (const iface of this.netfilter.host.interfaces) {
+      if (iface === null) continue;
+      for (const a of iface.addresses) {
+        // GetAllLocalAddressesExcept(kube-ipvs0), loopback excluded (isValidForSet)
+        if (cidrContains(LOOPBACK_NET, a.address) || seen.has(a.address)) continue;
+        seen.add(a.address);
+        all.push(a.address);
+      }
+    }
+    const npa = this.#config.nodePortAddresses;
+    const nodeIP = this.#node.internalIPs[0] ?? null;
+    const cidrs: Cidr[] = npa.flatMap((a) => (a.kind === 'cidr' ? [a.cidr] : nodeIP === null ? [] : [parseCidr(`${formatIPv4(nodeIP)}/32`)]));
+    if (npa.length === 0 || cidrs.some((c) => c.prefixLength === 0)) return { all, nodePort: all };
+    const nodePort: IPv4[] = [];
+    for (const iface of this.netfilter.host.interfaces) {
+      if (iface === null) continue;
+      for (const a of iface.addresses) {
+        if (cidrContains(LOOPBACK_NET, a.address) || nodePort.includes(a.address)) continue;
+        if (cidrs.some((c) => cidrContains(c, a.address))) nodePort.push(a.address);
+      }
+    }
+    return { all, nodePort };
+  }
+
+  /**
+   * One `syncProxyRules` of IPVS mode at simulated time `now`.
+   */
+  sync(now: number, trigger: SyncTrigger = 'manual'): SyncReport {
+    const t0 = performance.now();
+    const ops = newOps();
+    const ipsetOps = { create: 0, list: 0, add: 0, del: 0 };
+    let iptablesCommands = 0;
+    let addressesBound = 0;
+    let addressesUnbound = 0;
+    const changes = this.cluster.checkoutChanges();
+    this.#lastChanges = changes;
+    const nodeName = this.#node.name;
+    const nodeIP = this.#node.internalIPs[0] ?? null;
+    const ruleset = this.netfilter.ruleset;
+    const store = this.netfilter.stateful.ipsets;
+    let error: Error | null = null;
+
+    // createAndLinkKubeChain
+    try {
+      for (const [table, chains] of [
+        ['nat', NAT_CHAINS],
+        ['filter', FILTER_CHAINS],
+      ] as const) {
+        for (const c of chains) {
+          iptablesCommands++;
+          if (ruleset.chain(table, c) === undefined) {
+            ruleset.apply(table, { op: 'newChain', chain: c, line: 1 });
+            iptablesCommands++;
+          }
+        }
+      }
+      iptablesCommands += ensureJumps(ruleset, IPVS_MODE_JUMP_RULES);
+    } catch (e) {
+      error = asError(e);
+    }
+
+    // ensureIPSet + resetEntries
+    const active = new Map<string, Set<string>>();
+    for (const s of KUBE_IPSETS) {
+      ipsetOps.create++;
+      store.create(s.name, s.type, s.type === 'bitmap:port' ? { range: { from: 0, to: 65535 } } : { hashsize: 1024, maxelem: 65536 }, true);
+      active.set(s.name, new Set());
+    }
+    const entry = (setName: string, text: string): void => {
+      active.get(setName)!.add(text);
+    };
+
+    const activeServices = new Set<string>();
+    const activeBind = new Set<IPv4>();
+    const alreadyBound = new Set(this.#bound);
+    const { all: nodeAddressList, nodePort: nodePortIPs } = this.#nodeAddresses();
+    const nodeAddressSet = new Set(nodeAddressList);
+    const noLocalInternal = new Set<string>();
+    const noLocalExternal = new Set<string>();
+    const outFilter: { ip: IPv4; protocol: L4Protocol; port: number }[] = [];
+
+    const ports = this.cluster.servicePorts().sort((a, b) => byteCompare(a.nameString, b.nameString) || byteCompare(a.protocol, b.protocol));
+    let hasNodePort = false;
+    for (const p of ports) if (p.nodePort !== 0) hasNodePort = true;
+    const nodeIPs = hasNodePort ? nodePortIPs : [];
+
+    const vsFor = (svc: ServicePortInfo, addr: IPv4, port: number): VirtualServerSpec => {
+      let flags = 0;
+      let timeout = 0;
+      if (svc.sessionAffinity === 'ClientIP') {
+        flags |= ServiceFlag.PERSISTENT;
+        timeout = svc.stickyMaxAgeSeconds;
+      }
+      if (this.scheduler === 'mh') flags |= ServiceFlag.SCHED2; // FlagSourceHash = 0x10
+      return { addr, port, protocol: svc.protocol, scheduler: this.scheduler, flags, timeout };
+    };
+
+    const syncService = (vs: VirtualServerSpec, bind: boolean): boolean => {
+      const key = keyOf(vs);
+      ops.getVirtualServer++;
+      const applied = this.ipvs.getService(key);
+      const opts: ServiceOptions = {
+        scheduler: vs.scheduler,
+        persistent: (vs.flags & ServiceFlag.PERSISTENT) !== 0,
+        schedFlags: vs.flags & (ServiceFlag.SCHED1 | ServiceFlag.SCHED2 | ServiceFlag.SCHED3),
+        netmask: 0xffffffff,
+        ...(vs.timeout > 0 ? { timeout: vs.timeout } : {}),
+      };
+      try {
+        if (applied === undefined) {
+          ops.addVirtualServer++;
+          this.ipvs.addService(key, opts);
+        } else if (applied.schedulerName !== vs.scheduler || appliedFlags(applied) !== vs.flags || appliedTimeout(applied) !== vs.timeout) {
+          ops.updateVirtualServer++;
+          this.ipvs.editService(key, opts);
+        }
+      } catch {
+        return false;
+      }
+      if (bind && !alreadyBound.has(vs.addr)) {
+        // EnsureAddressBind
+        addressesBound++;
+        if (!this.#bound.has(vs.addr)) {
+          this.#bound.add(vs.addr);
+          this.netfilter.host.addLocalAddress(vs.addr);
+        }
+      }
+      return true;
+    };
+
+    const syncEndpoint = (svc: ServicePortInfo, onlyLocal: boolean, vs: VirtualServerSpec): void => {
+      const key = keyOf(vs);
+      ops.getVirtualServer++;
+      const applied = this.ipvs.getService(key);
+      if (applied === undefined) return;
+      ops.getRealServers++;
+      const cur = new Map<number, { addr: IPv4; port: number; weight: number }>();
+      for (const d of applied.dests) cur.set(d.addr * 65536 + d.port, { addr: d.addr, port: d.port, weight: d.weight });
+      const cat = categorizeEndpoints(this.cluster.endpoints(svc, nodeName), svc, nodeName);
+      let eps: readonly Endpoint[];
+      if (onlyLocal) {
+        if (cat.localEndpoints.length > 0) eps = cat.localEndpoints;
+        else {
+          // kubernetes/kubernetes#97081: fall back to cluster endpoints for local pods
+          eps = cat.clusterEndpoints;
+          if (cat.hasAnyEndpoints && svc.internalPolicyLocal) noLocalInternal.add(svc.service);
+          if (cat.hasAnyEndpoints && svc.externalPolicyLocal) noLocalExternal.add(svc.service);
+        }
+      } else {
+        eps = cat.clusterEndpoints;
+      }
+      const wanted = new Set<number>();
+      for (const ep of eps) {
+        const k = ep.ip * 65536 + ep.port;
+        if (wanted.has(k)) continue;
+        wanted.add(k);
+        if (cur.has(k)) {
+          if (this.#initialSync) {
+            for (const d of cur.values()) {
+              if (d.weight !== 1) {
+                // kube-proxy passes the new endpoint, not the mismatching dest
+                ops.updateRealServer++;
+                this.ipvs.editDest(key, ep.ip, ep.port, { weight: 1 });
+              }
+            }
+          }
+          const name = uniqueRealServerName(vs, ep.ip, ep.port);
+          if (!this.#terminating.has(name)) continue;
+          // MoveRSOutofGracefulDeleteList: delete now, then add again below
+          ops.deleteRealServer++;
+          this.ipvs.deleteDest(key, ep.ip, ep.port);
+          this.#terminating.delete(name);
+        }
+        ops.addRealServer++;
+        try {
+          this.ipvs.addDest(key, ep.ip, ep.port, { weight: 1, fwd: ForwardMethod.MASQ });
+        } catch (e) {
+          if (!(e instanceof OperationError)) throw e;
+        }
+      }
+      for (const [k, d] of cur) {
+        if (wanted.has(k)) continue;
+        if (this.#terminating.has(uniqueRealServerName(vs, d.addr, d.port))) continue;
+        this.#gracefulDelete(vs, d.addr, d.port, now, ops);
+      }
+    };
+
+    const lower = (p: L4Protocol): string => p.toLowerCase();
+    for (const svc of ports) {
+      const proto = lower(svc.protocol);
+      // hairpin: local endpoints (all of them, whatever their state)
+      for (const ep of this.cluster.endpoints(svc, nodeName)) {
+        if (!isLocalEndpoint(ep, nodeName)) continue;
+        entry(KubeIpset.LOOP_BACK, `${ep.ipString},${proto}:${ep.port},${ep.ipString}`);
+      }
+      // cluster IP
+      entry(KubeIpset.CLUSTER_IP, `${formatIPv4(svc.clusterIP)},${proto}:${svc.port}`);
+      const cvs = vsFor(svc, svc.clusterIP, svc.port);
+      if (syncService(cvs, true)) {
+        activeServices.add(virtualServerString(cvs));
+        activeBind.add(cvs.addr);
+        syncEndpoint(svc, svc.internalPolicyLocal, cvs);
+      }
+      // external IPs
+      for (const ip of svc.externalIPs) {
+        entry(svc.externalPolicyLocal ? KubeIpset.EXTERNAL_IP_LOCAL : KubeIpset.EXTERNAL_IP, `${formatIPv4(ip)},${proto}:${svc.port}`);
+        const vs = vsFor(svc, ip, svc.port);
+        const shouldBind = !nodeAddressSet.has(ip);
+        if (syncService(vs, shouldBind)) {
+          activeServices.add(virtualServerString(vs));
+          if (shouldBind) activeBind.add(ip);
+          syncEndpoint(svc, svc.externalPolicyLocal, vs);
+        }
+      }
+      // load-balancer ingress
+      for (const ip of svc.loadBalancerVIPs) {
+        const e = `${formatIPv4(ip)},${proto}:${svc.port}`;
+        entry(KubeIpset.LOAD_BALANCER, e);
+        if (svc.externalPolicyLocal) entry(KubeIpset.LOAD_BALANCER_LOCAL, e);
+        if (svc.loadBalancerSourceRanges.length > 0) {
+          entry(KubeIpset.LOAD_BALANCER_FW, e);
+          let allowFromNode = false;
+          for (const c of svc.loadBalancerSourceRanges) {
+            const cidrText = c.prefixLength === 32 ? formatIPv4(c.address) : `${formatIPv4(c.address)}/${c.prefixLength}`;
+            entry(KubeIpset.LOAD_BALANCER_SOURCE_CIDR, `${e},${cidrText}`);
+            if (nodeIP !== null && cidrContains(c, nodeIP)) allowFromNode = true;
+          }
+          if (allowFromNode) entry(KubeIpset.LOAD_BALANCER_SOURCE_IP, `${e},${formatIPv4(ip)}`);
+          else outFilter.push({ ip, protocol: svc.protocol, port: svc.port });
+        }
+        const vs = vsFor(svc, ip, svc.port);
+        const shouldBind = !nodeAddressSet.has(ip);
+        if (syncService(vs, shouldBind)) {
+          activeServices.add(virtualServerString(vs));
+          if (shouldBind) activeBind.add(ip);
+          syncEndpoint(svc, svc.externalPolicyLocal, vs);
+        }
+      }
+      // node ports
+      if (svc.nodePort !== 0 && nodeIPs.length > 0) {
+        const local = svc.externalPolicyLocal;
+        if (svc.protocol === 'SCTP') {
+          for (const ip of nodeIPs) {
+            const e = `${formatIPv4(ip)},sctp:${svc.nodePort}`;
+            entry(KubeIpset.NODE_PORT_SCTP, e);
+            if (local) entry(KubeIpset.NODE_PORT_LOCAL_SCTP, e);
+          }
+        } else {
+          const tcp = svc.protocol === 'TCP';
+          entry(tcp ? KubeIpset.NODE_PORT_TCP : KubeIpset.NODE_PORT_UDP, String(svc.nodePort));
+          if (local) entry(tcp ? KubeIpset.NODE_PORT_LOCAL_TCP : KubeIpset.NODE_PORT_LOCAL_UDP, String(svc.nodePort));
+        }
+        for (const ip of nodeIPs) {
+          const vs = vsFor(svc, ip, svc.nodePort);
+          if (syncService(vs, false)) {
+            activeServices.add(virtualServerString(vs));
+            syncEndpoint(svc, local, vs);
+          }
+        }
+      }
+      if (svc.healthCheckNodePort !== 0) entry(KubeIpset.HEALTH_CHECK_NODE_PORT, String(svc.healthCheckNodePort));
+    }
+    const ipvsIps = active.get(KubeIpset.IPVS_IPS)!;
+    for (const a of activeBind) ipvsIps.add(formatIPv4(a));
+
+    // syncIPSetEntries: list, delete stale, add new (sorted, as sets.String.List() is)
+    for (const s of KUBE_IPSETS) {
+      ipsetOps.list++;
+      const info = store.list(s.name)[0]!;
+      const type = s.type;
+      const current = new Set<string>();
+      for (const m of info.members) current.add(formatEntry(type, m));
+      const want = active.get(s.name)!;
+      for (const e of [...current].sort()) {
+        if (want.has(e)) continue;
+        ipsetOps.del++;
+        store.del(s.name, e, true);
+      }
+      for (const e of [...want].sort()) {
+        if (current.has(e)) continue;
+        ipsetOps.add++;
+        store.add(s.name, e, { exist: true });
+      }
+    }
+
+    // writeIptablesRules + RestoreAll(--noflush --counters)
+    const { doc, natRules, filterRules } = this.#iptablesRules(active, outFilter);
+    let restoreBytes: number | null = null;
+    let restoreRan = false;
+    const restoreKind = this.#restoredOnce ? 'replace' : 'full';
+    if (error === null) {
+      try {
+        restoreRan = true;
+        if (this.#size !== null) restoreBytes = this.#size(doc);
+        this.#restore(ruleset, doc, { noflush: true, counters: true });
+      } catch (e) {
+        error = asError(e);
+      }
+    }
+    const success = error === null;
+    if (success) {
+      this.#restoredOnce = true;
+      // remove superfluous addresses from kube-ipvs0
+      for (const a of [...this.#bound]) {
+        if (activeBind.has(a)) continue;
+        addressesUnbound++;
+        this.#bound.delete(a);
+        this.netfilter.host.removeLocalAddress(a);
+      }
+      // cleanLegacyService
+      ops.getVirtualServers++;
+      for (const svc of [...this.ipvs.services()]) {
+        if (svc.fwmark !== 0) continue;
+        const protocol = PROTO_OF.get(svc.proto);
+        if (protocol === undefined) continue;
+        if (this.#config.ipvs.excludeCIDRs.some((c) => cidrContains(c, svc.addr))) continue;
+        if (activeServices.has(virtualServerString({ addr: svc.addr, port: svc.port, protocol }))) continue;
+        ops.deleteVirtualServer++;
+        this.ipvs.deleteService({ proto: svc.proto, addr: svc.addr, port: svc.port });
+      }
+    }
+    this.#initialSync = false;
+
+    let virtualServers = 0;
+    let realServers = 0;
+    for (const svc of this.ipvs.services()) {
+      virtualServers++;
+      realServers += svc.dests.length;
+    }
+    const frozen = freezeOps(ops);
+    const ipsetTotal = ipsetOps.create + ipsetOps.list + ipsetOps.add + ipsetOps.del;
+    const kernelCost = this.costModel.cost({
+      restoreKind: restoreRan ? restoreKind : null,
+      tableRules: natRules + filterRules,
+      rulesWritten: natRules + filterRules,
+      ipvsOperations: frozen.reads + frozen.writes,
+      ipsetOperations: ipsetTotal,
+      iptablesCommands,
+    });
+    return {
+      mode: 'ipvs',
+      time: now,
+      trigger,
+      kind: 'full',
+      success,
+      error,
+      restoreFailed: restoreRan && !success,
+      chainsWritten: { filter: FILTER_CHAINS.length, nat: NAT_CHAINS.length },
+      rulesWritten: { filter: filterRules, nat: natRules },
+      chainsDeleted: 0,
+      ruleCounts: { filter: filterRules, nat: natRules },
+      servicesWritten: new Set(ports.map((p) => p.service)).size,
+      changedServices: changes.services.size,
+      restoreBytes,
+      iptablesCommands,
+      ipvs: {
+        operations: frozen,
+        ipset: ipsetOps,
+        addressesBound,
+        addressesUnbound,
+        virtualServers,
+        realServers,
+        terminating: this.#terminating.size,
+      },
+      largeClusterMode: false,
+      noLocalEndpoints: { internal: noLocalInternal.size, external: noLocalExternal.size },
+      kernelCost,
+      wallTimeMs: performance.now() - t0,
+    };
+  }
+
+  // writeIptablesRules (proxier.go) as a restore document: *nat then *filter, as kube-proxy concatenates them.
+  #iptablesRules(
+    active: ReadonlyMap<string, ReadonlySet<string>>,
+    outFilter: readonly { ip: IPv4; protocol: L4Protocol; port: number }[],
+  ): { doc: RestoreDocument; natRules: number; filterRules: number } {
+    const nat: RuleBuffer = { chains: [...NAT_CHAINS], rules: [] };
+    const filter: RuleBuffer = { chains: [...FILTER_CHAINS], rules: [] };
+    const nonEmpty = (name: string): boolean => (active.get(name)?.size ?? 0) > 0;
+    const mark = (1 << this.#config.iptables.masqueradeBit) >>> 0;
+    const add = (buf: RuleBuffer, chain: string, rule: RuleSpec): void => {
+      buf.rules.push({ chain, rule });
+    };
+
+    // Dismiss connects to localhost early in the service chain
+    add(nat, IpvsModeChain.SERVICES, { src: net(LOOPBACK_NET), matches: [], target: verdict('RETURN') });
+    for (const j of IPSET_JUMPS) {
+      if (!nonEmpty(j.set)) continue;
+      const rule: RuleSpec = {
+        ...(j.proto !== null ? { proto: { proto: PROTO_NUMBER[j.proto], invert: false } } : {}),
+        matches: [comment(COMMENT.get(j.set)!), set(j.set, j.dirs)],
+        target: targetOf(j.to),
+      };
+      add(j.table === 'nat' ? nat : filter, j.from, rule);
+    }
+    if (nonEmpty(KubeIpset.CLUSTER_IP)) {
+      const base = [comment(COMMENT.get(KubeIpset.CLUSTER_IP)!)];
+      const d = this.#detector;
+      if (this.#config.iptables.masqueradeAll) {
+        add(nat, IpvsModeChain.SERVICES, { matches: [...base, set(KubeIpset.CLUSTER_IP, ['dst', 'dst'])], target: jump(IpvsModeChain.MARK_MASQ) });
+      } else if (d.kind === 'cidr') {
+        add(nat, IpvsModeChain.SERVICES, {
+          src: net(d.cidr, true),
+          matches: [...base, set(KubeIpset.CLUSTER_IP, ['dst', 'dst'])],
+          target: jump(IpvsModeChain.MARK_MASQ),
+        });
+      } else if (d.kind === 'iface') {
+        add(nat, IpvsModeChain.SERVICES, {
+          inIface: { name: d.name, invert: true },
+          matches: [...base, set(KubeIpset.CLUSTER_IP, ['dst', 'dst'])],
+          target: jump(IpvsModeChain.MARK_MASQ),
+        });
+      } else {
+        // no detector: masquerade OUTPUT traffic from a VIP to a service port
+        add(nat, IpvsModeChain.SERVICES, { matches: [...base, set(KubeIpset.CLUSTER_IP, ['src', 'dst'])], target: jump(IpvsModeChain.MARK_MASQ) });
+      }
+    }
+    const externalIPRules = (name: string): void => {
+      const base: MatchSpec[] = [comment(COMMENT.get(name)!), set(name, ['dst', 'dst'])];
+      // `-m physdev ! --physdev-is-in` left out: no bridges in lbsim
+      add(nat, IpvsModeChain.SERVICES, {
+        matches: [...base, { module: 'addrtype', srcType: { types: AddrTypeBit.LOCAL, invert: true }, limitIfaceIn: false, limitIfaceOut: false }],
+        target: verdict('ACCEPT'),
+      });
+      add(nat, IpvsModeChain.SERVICES, {
+        matches: [...base, { module: 'addrtype', dstType: { types: AddrTypeBit.LOCAL, invert: false }, limitIfaceIn: false, limitIfaceOut: false }],
+        target: verdict('ACCEPT'),
+      });
+    };
+    if (nonEmpty(KubeIpset.EXTERNAL_IP)) {
+      add(nat, IpvsModeChain.SERVICES, {
+        matches: [comment(COMMENT.get(KubeIpset.EXTERNAL_IP)!), set(KubeIpset.EXTERNAL_IP, ['dst', 'dst'])],
+        target: jump(IpvsModeChain.MARK_MASQ),
+      });
+      externalIPRules(KubeIpset.EXTERNAL_IP);
+    }
+    if (nonEmpty(KubeIpset.EXTERNAL_IP_LOCAL)) externalIPRules(KubeIpset.EXTERNAL_IP_LOCAL);
+    add(nat, IpvsModeChain.SERVICES, {
+      matches: [{ module: 'addrtype', dstType: { types: AddrTypeBit.LOCAL, invert: false }, limitIfaceIn: false, limitIfaceOut: false }],
+      target: jump(IpvsModeChain.NODE_PORT),
+    });
+    add(nat, IpvsModeChain.LOAD_BALANCER, { matches: [], target: jump(IpvsModeChain.MARK_MASQ) });
+    add(filter, IpvsModeChain.SOURCE_RANGES_FIREWALL, { matches: [], target: verdict('DROP') });
+    for (const e of outFilter) {
+      // `-s V -m ipvs --vaddr V --vproto P --vport N -j DROP`, as lbsim's netfilter sees the packet (see module doc)
+      add(filter, IpvsModeChain.IPVS_OUT_FILTER, {
+        src: host(e.ip),
+        dst: host(e.ip),
+        proto: { proto: PROTO_NUMBER[e.protocol], invert: false },
+        matches: [
+          e.protocol === 'TCP'
+            ? { module: 'tcp', dport: { min: e.port, max: e.port, invert: false } }
+            : e.protocol === 'UDP'
+              ? { module: 'udp', dport: { min: e.port, max: e.port, invert: false } }
+              : { module: 'sctp', dport: { min: e.port, max: e.port, invert: false } },
+        ],
+        target: verdict('DROP'),
+      });
+    }
+    // acceptIPVSTraffic: must be the last rules of KUBE-SERVICES
+    for (const name of [KubeIpset.CLUSTER_IP, KubeIpset.LOAD_BALANCER]) {
+      if (nonEmpty(name)) add(nat, IpvsModeChain.SERVICES, { matches: [set(name, ['dst', 'dst'])], target: verdict('ACCEPT') });
+    }
+    add(filter, IpvsModeChain.FORWARD, {
+      matches: [comment('kubernetes forwarding rules'), { module: 'mark', value: mark, mask: mark, invert: false }],
+      target: verdict('ACCEPT'),
+    });
+    add(filter, IpvsModeChain.FORWARD, {
+      matches: [
+        comment('kubernetes forwarding conntrack rule'),
+        { module: 'conntrack', ctstate: { states: CtStateBit.RELATED | CtStateBit.ESTABLISHED, invert: false } },
+      ],
+      target: verdict('ACCEPT'),
+    });
+    add(filter, IpvsModeChain.NODE_PORT, {
+      matches: [comment(COMMENT.get(KubeIpset.HEALTH_CHECK_NODE_PORT)!), set(KubeIpset.HEALTH_CHECK_NODE_PORT, ['dst'])],
+      target: verdict('ACCEPT'),
+    });
+    for (const [name, dirs] of [
+      [KubeIpset.LOAD_BALANCER, ['dst', 'dst']],
+      [KubeIpset.CLUSTER_IP, ['dst', 'dst']],
+      [KubeIpset.EXTERNAL_IP, ['dst', 'dst']],
+      [KubeIpset.EXTERNAL_IP_LOCAL, ['dst', 'dst']],
+      [KubeIpset.HEALTH_CHECK_NODE_PORT, ['dst']],
+    ] as const) {
+      add(filter, IpvsModeChain.IPVS_FILTER, { matches: [set(name, dirs)], target: verdict('RETURN') });
+    }
+    add(filter, IpvsModeChain.IPVS_FILTER, {
+      matches: [{ module: 'conntrack', ctstate: { states: CtStateBit.NEW, invert: false } }, set(KubeIpset.IPVS_IPS, ['dst'])],
+      target: { kind: 'REJECT', rejectWith: 'icmp-port-unreachable' },
+    });
+    add(nat, IpvsModeChain.POSTROUTING, { matches: [{ module: 'mark', value: mark, mask: mark, invert: true }], target: verdict('RETURN') });
+    add(nat, IpvsModeChain.POSTROUTING, { matches: [], target: { kind: 'MARK', value: mark, mask: 0 } });
+    add(nat, IpvsModeChain.POSTROUTING, {
+      matches: [comment('kubernetes service traffic requiring SNAT')],
+      target: { kind: 'MASQUERADE', ports: null, random: false, randomFully: this.#randomFully },
+    });
+    add(nat, IpvsModeChain.MARK_MASQ, { matches: [], target: { kind: 'MARK', value: mark, mask: mark } });
+
+    let line = 0;
+    const block = (table: 'nat' | 'filter', buf: RuleBuffer): RestoreTableBlock => {
+      const start = ++line;
+      const chains: ChainDeclaration[] = buf.chains.map((name) => ({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++line }));
+      const commands: TableCommand[] = buf.rules.map((r) => ({ op: 'append', chain: r.chain, rule: r.rule, counters: null, line: ++line }));
+      return { table, line: start, chains, commands, commitLine: ++line };
+    };
+    return { doc: { blocks: [block('nat', nat), block('filter', filter)] }, natRules: nat.rules.length, filterRules: filter.rules.length };
+  }
+}
+
+/** An element as `ipset list` prints it (the strings kube-proxy diffs against). */
+function formatEntry(type: KubeIpsetType, m: { ip: number; cidr: number; proto: number; port: number; ip2: number; cidr2: number }): string {
+  const proto = m.proto === Protocol.TCP ? 'tcp' : m.proto === Protocol.UDP ? 'udp' : m.proto === Protocol.SCTP ? 'sctp' : String(m.proto);
+  switch (type) {
+    case 'bitmap:port':
+      return String(m.port);
+    case 'hash:ip':
+      return formatIPv4(m.ip);
+    case 'hash:ip,port':
+      return `${formatIPv4(m.ip)},${proto}:${m.port}`;
+    case 'hash:ip,port,ip':
+      return `${formatIPv4(m.ip)},${proto}:${m.port},${formatIPv4(m.ip2)}`;
+    case 'hash:ip,port,net':
+      return `${formatIPv4(m.ip)},${proto}:${m.port},${m.cidr2 === 32 ? formatIPv4(m.ip2) : `${formatIPv4(m.ip2)}/${m.cidr2}`}`;
+  }
+}
