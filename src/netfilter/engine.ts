@@ -13,7 +13,10 @@ import { StatefulMatches } from './stateful.js';
 import { Host, type HostOptions } from './host.js';
 import type { MatchEnv } from './matches/types.js';
 import { PacketState } from './packet-state.js';
-import { Ruleset } from './ruleset.js';
+import { Ruleset, type RestoreOptions } from './ruleset.js';
+import { parseRestore } from '../io/iptables/restore.js';
+import { printSave, type PrintSaveOptions } from '../io/iptables/save.js';
+import { parseIptablesCommand } from '../io/iptables/command.js';
 import { traverse, V, type TargetRunner, type TraceEntry } from './traverse.js';
 
 /** A line the `LOG` target would write to the kernel log. */
@@ -196,6 +199,31 @@ export class Netfilter implements PacketClassifier, TargetRunner {
     }
     this.#finish(v, delivered, p, out, origDaddr, origDport);
     return out;
+  }
+
+  /**
+   * `iptables-restore [--noflush] [--counters]` of a text: each table block is
+   * atomic, and a refused line leaves its table unchanged.
+   *
+   * @throws {ParseError} with the line and column of the first refused line
+   */
+  restoreText(text: string, options: RestoreOptions = {}): void {
+    this.ruleset.restore(parseRestore(text), options);
+  }
+
+  /** `iptables-save [-c]`: the current tables as iptables 1.8.9 prints them. */
+  saveText(options: PrintSaveOptions = {}): string {
+    return printSave(this.ruleset.toSaved(), options);
+  }
+
+  /**
+   * Runs one `iptables [-t table] -A/-I/-D/-R/-N/-X/-F/-Z/-P/-E ...` command line.
+   *
+   * @throws {ParseError} for malformed lines; `OperationError` when the kernel refuses the command
+   */
+  exec(line: string): void {
+    const { table, command } = parseIptablesCommand(line);
+    this.ruleset.apply(table, command);
   }
 
   /**
