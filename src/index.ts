@@ -64,23 +64,7 @@ export {
 } from './ipvs/tcp-state.js';
 export { SchedulerRegistry } from './ipvs/registry.js';
 export type { Scheduler, SchedulerContext, SchedulerFactory } from './ipvs/scheduler.js';
-export {
-  BUILTIN_SCHEDULERS,
-  dhScheduler,
-  foScheduler,
-  lblcScheduler,
-  lblcrScheduler,
-  lcScheduler,
-  mhScheduler,
-  nqScheduler,
-  ovfScheduler,
-  rrScheduler,
-  sedScheduler,
-  shScheduler,
-  twosScheduler,
-  wlcScheduler,
-  wrrScheduler,
-} from './ipvs/schedulers/index.js';
+export * from './ipvs/schedulers/index.js';
 
 // fairness kit
 export * from './fairness/index.js';

@@ -86,17 +86,7 @@ export class Conn {
     fwmark: number,
     timeoutMs: number,
   ) {
-    this.proto = proto;
-    this.caddr = caddr;
-    this.cport = cport;
-    this.vaddr = vaddr;
-    this.vport = vport;
-    this.daddr = daddr;
-    this.dport = dport;
-    this.flags = flags;
-    this.dest = dest;
-    this.fwmark = fwmark;
-    this.timeoutMs = timeoutMs;
+    this.reset(proto, caddr, cport, vaddr, vport, daddr, dport, flags, dest, fwmark, timeoutMs);
   }
 
   /**

@@ -3,6 +3,7 @@ import { formatIPv4 } from '../net/ipv4.js';
 import type { AddrMatch, MatchSpec, PortRangeMatch, RestoreDocument, RuleSpec, TableCommand, TargetSpec } from '../netfilter/ast.js';
 import { CtStateBit } from '../netfilter/ast.js';
 import { probabilityFraction, probabilityString, formatFixedGo } from './iptables-rules.js';
+import { utf8Length } from '../io/iptables/lex.js';
 
 /**
  * The `iptables-restore` input text kube-proxy writes, from the netfilter
@@ -20,19 +21,7 @@ import { probabilityFraction, probabilityString, formatFixedGo } from './iptable
 const WHERE = 'lbsim/kube.restoreText';
 
 /** UTF-8 length of a string (what `len([]byte(s))` is in Go). */
-export function utf8ByteLength(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
+export const utf8ByteLength: (s: string) => number = utf8Length;
 
 /** kube-proxy quotes comments itself (`fmt.Sprintf(`"%s …"`)`); bare names such as `ns/svc:port` go unquoted. */
 function quoteComment(text: string): string {

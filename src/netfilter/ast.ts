@@ -446,3 +446,18 @@ export interface RestoreTableBlock {
 export interface RestoreDocument {
   readonly blocks: readonly RestoreTableBlock[];
 }
+
+/** Built-in chains of each table in hook order (`iptables-save` prints them in this order). */
+export const BUILTIN_CHAINS: ReadonlyMap<TableName, readonly BuiltinChainName[]> = new Map<
+  TableName,
+  readonly BuiltinChainName[]
+>([
+  ['raw', ['PREROUTING', 'OUTPUT']],
+  ['mangle', ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']],
+  ['nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']],
+  ['filter', ['INPUT', 'FORWARD', 'OUTPUT']],
+  ['security', ['INPUT', 'FORWARD', 'OUTPUT']],
+]);
+
+/** `XT_EXTENSION_MAXNAMELEN` − 1: the longest chain name iptables accepts, in UTF-8 bytes. */
+export const MAX_CHAIN_NAME = 28;

@@ -1,6 +1,7 @@
 import { OperationError, ParseError } from '../errors.js';
+import { utf8Length } from '../io/iptables/lex.js';
+import { BUILTIN_CHAINS, MAX_CHAIN_NAME } from './ast.js';
 import type {
-  BuiltinChainName,
   Counters,
   RestoreDocument,
   RestoreTableBlock,
@@ -12,23 +13,10 @@ import type {
   TableName,
 } from './ast.js';
 
-/** Built-in chains of each table in hook order (`iptables-save` prints them in this order). */
-export const BUILTIN_CHAINS: ReadonlyMap<TableName, readonly BuiltinChainName[]> = new Map<
-  TableName,
-  readonly BuiltinChainName[]
->([
-  ['raw', ['PREROUTING', 'OUTPUT']],
-  ['mangle', ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']],
-  ['nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']],
-  ['filter', ['INPUT', 'FORWARD', 'OUTPUT']],
-  ['security', ['INPUT', 'FORWARD', 'OUTPUT']],
-]);
+export { BUILTIN_CHAINS, MAX_CHAIN_NAME };
 
 /** Tables in the order `iptables-save` prints them. */
 export const TABLE_ORDER: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter', 'security'];
-
-/** `XT_EXTENSION_MAXNAMELEN` − 1: the longest chain name iptables accepts. */
-export const MAX_CHAIN_NAME = 28;
 
 /** A rule-load check; throws (any Error) to refuse the rule, with the reason as message. */
 export type RuleCheck = (table: TableName, rule: RuleSpec) => void;
@@ -256,7 +244,7 @@ function fail(code: 'ENOENT' | 'EEXIST' | 'EINVAL' | 'EBUSY' | 'ERANGE', where: 
 }
 
 function checkChainName(name: string, where: string, line: number): void {
-  if (name.length === 0 || name.length > MAX_CHAIN_NAME) {
+  if (name.length === 0 || utf8Length(name) > MAX_CHAIN_NAME) {
     fail('EINVAL', where, line, `chain name ${JSON.stringify(name)} must be 1..${MAX_CHAIN_NAME} characters`, where.endsWith('.restore'));
   }
 }

@@ -73,26 +73,19 @@ export function traverse(
       continue;
     }
     if (trace === null) {
-      // Fast scan: skip every rule whose packed -s/-d/-p test fails.
+      // Fast scan: skip every rule whose packed -s/-d/-p test fails; rule i then passed it.
       const j = scan(pre, i, rules.length, saddr, p.daddr, proto);
       work.rulesEvaluated += j - i;
       i = j;
       if (i >= rules.length) continue;
-    }
-    work.rulesEvaluated++;
-    // The packed -s/-d/-p tests first; the rule object only for survivors.
-    const k = i * PRE_STRIDE;
-    const f = pre[k + 4]!;
-    const rp = f >>> PRE_PROTO_SHIFT;
-    if (
-      ((f & 3) !== 0 && (((saddr & pre[k + 1]!) >>> 0 === pre[k]!) !== ((f & 3) === 1))) ||
-      ((f & 12) !== 0 && (((p.daddr & pre[k + 3]!) >>> 0 === pre[k + 2]!) !== ((f & 12) === 4))) ||
-      (rp !== 0 && (proto === rp) === ((f & 16) !== 0))
-    ) {
-      if (trace !== null) trace.push({ table, chain: chain.name, rule: i + 1, matched: false, action: null });
+    } else if (scan(pre, i, i + 1, saddr, p.daddr, proto) !== i) {
+      // Traced: the same packed test one rule at a time, so every miss is recorded.
+      work.rulesEvaluated++;
+      trace.push({ table, chain: chain.name, rule: i + 1, matched: false, action: null });
       i++;
       continue;
     }
+    work.rulesEvaluated++;
     const r = rules[i]!;
     if (!restMatches(r, p)) {
       if (trace !== null) trace.push({ table, chain: chain.name, rule: r.num, matched: false, action: null });

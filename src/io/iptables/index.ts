@@ -10,7 +10,7 @@ export { parseIptablesCommand, splitShellWords } from './command.js';
 export { LogFlag, REJECT_WITH, limitPeriod, limitRateOf } from './extensions.js';
 export { formatProbability, saveString, tokenizeIptablesArgs, type IptablesToken } from './lex.js';
 export { parseRestore, type ParseRestoreOptions } from './restore.js';
-export { BUILTIN_CHAINS, MAX_CHAIN_NAME_LENGTH, isTableName } from './rule.js';
+export { BUILTIN_CHAINS, isTableName } from './rule.js';
 export {
   formatSaveDate,
   printRule,

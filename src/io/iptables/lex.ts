@@ -102,14 +102,17 @@ export function tokenizeIptablesArgs(line: string, fn = 'io.iptables.tokenizeIpt
   return tokens;
 }
 
-/** Length of a string in UTF-8 bytes (C `strlen` of the argument). */
+/**
+ * Length of a string in UTF-8 bytes (C `strlen` of the argument, Go's
+ * `len([]byte(s))`); an unpaired surrogate counts as U+FFFD (3 bytes).
+ */
 export function utf8Length(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
       n += 4;
       i++;
     } else n += 3;

@@ -17,7 +17,8 @@ import type {
   TableName,
 } from '../../netfilter/ast.js';
 import { tokenizeIptablesArgs, utf8Length } from './lex.js';
-import { BUILTIN_CHAINS, MAX_CHAIN_NAME_LENGTH, isTableName, parseArgs } from './rule.js';
+import { MAX_CHAIN_NAME } from '../../netfilter/ast.js';
+import { BUILTIN_CHAINS, isTableName, parseArgs } from './rule.js';
 
 /** Options of {@link parseRestore}. */
 export interface ParseRestoreOptions {
@@ -193,8 +194,8 @@ function parseChainDeclaration(
   const w = words(line, 1);
   const name = w[0];
   if (name === undefined) return fail('chain name invalid', line, lineNo, 2);
-  if (utf8Length(name.text) > MAX_CHAIN_NAME_LENGTH) {
-    fail(`invalid chain name "${name.text}" (${MAX_CHAIN_NAME_LENGTH} chars max)`, line, lineNo, name.start + 1);
+  if (utf8Length(name.text) > MAX_CHAIN_NAME) {
+    fail(`invalid chain name "${name.text}" (${MAX_CHAIN_NAME} chars max)`, line, lineNo, name.start + 1);
   }
   // iptables-nft-restore (the Debian default) checks these like -N does; legacy accepts them
   if (name.text.startsWith('-') || name.text.startsWith('!')) {

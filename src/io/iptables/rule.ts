@@ -14,7 +14,6 @@
 import { ParseError } from '../../errors.js';
 import type {
   AddrMatch,
-  BuiltinChainName,
   Counters,
   IfaceMatch,
   MatchSpec,
@@ -38,23 +37,16 @@ import {
 } from './extensions.js';
 import { inetAton, maskOfPrefix, numericToIpaddr, strtouiExact, utf8Length, type IptablesToken } from './lex.js';
 import { implicitProtoModule, parseProtocolName } from './protocols.js';
+import { BUILTIN_CHAINS, MAX_CHAIN_NAME } from '../../netfilter/ast.js';
+
+export { BUILTIN_CHAINS };
 
 /** Built-in chains of each table, in hook order (`iptables-save` prints them first, in this order). */
-export const BUILTIN_CHAINS: ReadonlyMap<TableName, readonly BuiltinChainName[]> = new Map<TableName, readonly BuiltinChainName[]>([
-  ['raw', ['PREROUTING', 'OUTPUT']],
-  ['mangle', ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']],
-  ['nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']],
-  ['filter', ['INPUT', 'FORWARD', 'OUTPUT']],
-  ['security', ['INPUT', 'FORWARD', 'OUTPUT']],
-]);
-
 /** Whether `name` is a table lbsim models. */
 export function isTableName(name: string): name is TableName {
   return BUILTIN_CHAINS.has(name as TableName);
 }
 
-/** XT_EXTENSION_MAXNAMELEN (29): chain and target names must be shorter. */
-export const MAX_CHAIN_NAME_LENGTH = 28;
 
 const STANDARD_VERDICTS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'QUEUE', 'RETURN']);
 
@@ -564,8 +556,8 @@ class ArgParser {
   /** `assert_valid_chain_name` (for -N). */
   private assertValidChainName(tok: IptablesToken): void {
     const name = tok.text;
-    if (utf8Length(name) > MAX_CHAIN_NAME_LENGTH) {
-      this.fail(`chain name "${name}" too long (must be under ${MAX_CHAIN_NAME_LENGTH + 1} chars)`, tok);
+    if (utf8Length(name) > MAX_CHAIN_NAME) {
+      this.fail(`chain name "${name}" too long (must be under ${MAX_CHAIN_NAME + 1} chars)`, tok);
     }
     if (name.startsWith('-') || name.startsWith('!')) this.fail(`chain name not allowed to start with "${name[0] as string}"`, tok);
     if (STANDARD_VERDICTS.has(name) || TARGETS.has(name) || UNSUPPORTED_TARGETS.has(name)) {
@@ -584,7 +576,7 @@ class ArgParser {
     if (letter === 'j' && name === 'CONTINUE') return;
     // xt_parse_target
     if (name.length < 1) this.fail('invalid target name (too short)', a);
-    if (utf8Length(name) > MAX_CHAIN_NAME_LENGTH) this.fail(`invalid target name "${name}" (${MAX_CHAIN_NAME_LENGTH} chars max)`, a);
+    if (utf8Length(name) > MAX_CHAIN_NAME) this.fail(`invalid target name "${name}" (${MAX_CHAIN_NAME} chars max)`, a);
     if (/[\s]/.test(name)) this.fail(`invalid target name "${name}"`, a);
     this.targetToken = tok;
     this.jumpName = name;
@@ -729,8 +721,8 @@ class ArgParser {
     if (!ruleCmd && this.matches.length > 0) this.fail('match options are only valid with -A, -I, -R and -D', this.matches[0]?.token);
 
     const chain = this.chain;
-    if (chain !== null && utf8Length(chain) > MAX_CHAIN_NAME_LENGTH) {
-      this.fail(`chain name "${chain}" too long (must be under ${MAX_CHAIN_NAME_LENGTH + 1} chars)`, this.chainToken);
+    if (chain !== null && utf8Length(chain) > MAX_CHAIN_NAME) {
+      this.fail(`chain name "${chain}" too long (must be under ${MAX_CHAIN_NAME + 1} chars)`, this.chainToken);
     }
     const line = this.ctx.line;
     const done = (command: TableCommand): ParsedArgs => ({ ignored: false, table, command });
