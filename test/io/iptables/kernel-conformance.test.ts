@@ -11,7 +11,6 @@
  * and no packet is sent.
  */
 
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,96 +19,25 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { SavedTable, TableName } from '../../../src/netfilter/ast.js';
 import { parseRestore, printSave, restoreToSavedTables, type IptablesBackend } from '../../../src/io/iptables/index.js';
 import { CONFORMANCE_SETUP, savedTableArb } from './arbitraries.js';
+import { BACKENDS, backendMissing, deleteAllNs, deleteNs, inNs, kernelSave, newNs, toolsMissing } from './netns.js';
 
 const CORPUS = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
-const BACKENDS: readonly IptablesBackend[] = ['legacy', 'nft'];
-const created = new Set<string>();
-let nsCounter = 0;
-
-function run(cmd: string, args: readonly string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8', timeout: 20_000 });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr + (r.error ? String(r.error) : '') };
-}
-
-function which(bin: string): boolean {
-  return run('sh', ['-c', `command -v ${bin}`]).status === 0;
-}
-
-function deleteNs(ns: string): void {
-  run('ip', ['netns', 'del', ns]);
-  created.delete(ns);
-}
-
-function newNs(): string {
-  const ns = `lbsim-io-${process.pid}-${nsCounter++}`;
-  const r = run('ip', ['netns', 'add', ns]);
-  if (r.status !== 0) throw new Error(`ip netns add ${ns} failed: ${r.stderr}`);
-  created.add(ns);
-  return ns;
-}
-
-/** What is missing to run the conformance tests at all, or null. */
-function missingBase(): string | null {
-  if (process.getuid?.() !== 0) return 'not running as root';
-  if (!which('ip')) return 'the ip command (iproute2) is missing';
-  let ns: string;
-  try {
-    ns = newNs();
-  } catch (e) {
-    return `network namespaces do not work here (${String(e)})`;
-  }
-  deleteNs(ns);
-  return null;
-}
-
-/** What is missing for one back end, or null. */
-function missingBackend(backend: IptablesBackend): string | null {
-  for (const b of [`iptables-${backend}-restore`, `iptables-${backend}-save`]) if (!which(b)) return `${b} is not installed`;
-  const ns = newNs();
-  try {
-    const r = run('ip', ['netns', 'exec', ns, `iptables-${backend}-restore`], '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
-    return r.status === 0 ? null : `iptables-${backend}-restore does not work in a namespace: ${r.stderr.trim()}`;
-  } finally {
-    deleteNs(ns);
-  }
-}
-
-const baseMissing = missingBase();
-const backendMissing = new Map<IptablesBackend, string | null>(BACKENDS.map((b) => [b, baseMissing ?? missingBackend(b)]));
-const toolsMissing = (setup: readonly string[]): string | null => {
-  if (setup.some((l) => l.startsWith('ipset')) && !which('ipset')) return 'ipset is not installed (apt-get install ipset)';
-  if (setup.some((l) => l.startsWith('nfacct')) && !which('nfacct')) return 'nfacct is not installed (apt-get install nfacct)';
-  return null;
-};
-
-afterAll(() => {
-  for (const ns of [...created]) deleteNs(ns);
-});
+afterAll(deleteAllNs);
 
 /**
  * Loads `text` with the real iptables-restore and returns what the real
  * iptables-save prints for `tables` (in that order), `#` lines removed.
  */
 function throughKernel(backend: IptablesBackend, text: string, setup: readonly string[], tables: readonly TableName[]): string {
-  const ns = newNs();
+  const ns = newNs('lbsim-io');
   try {
     for (const cmd of setup) {
-      const s = run('ip', ['netns', 'exec', ns, 'sh', '-c', cmd]);
+      const s = inNs(ns, 'sh', ['-c', cmd]);
       if (s.status !== 0) throw new Error(`setup "${cmd}" failed: ${s.stderr}`);
     }
-    const r = run('ip', ['netns', 'exec', ns, `iptables-${backend}-restore`, '--counters'], text);
+    const r = inNs(ns, `iptables-${backend}-restore`, ['--counters'], text);
     if (r.status !== 0) throw new Error(`iptables-${backend}-restore refused lbsim's output: ${r.stderr}\n--- input ---\n${text}`);
-    let out = '';
-    for (const t of tables) {
-      const s = run('ip', ['netns', 'exec', ns, `iptables-${backend}-save`, '-c', '-t', t]);
-      if (s.status !== 0) throw new Error(`iptables-${backend}-save -t ${t} failed: ${s.stderr}`);
-      out += s.stdout
-        .split('\n')
-        .filter((l) => l !== '' && !l.startsWith('#'))
-        .map((l) => `${l}\n`)
-        .join('');
-    }
-    return out;
+    return kernelSave(ns, backend, tables, true);
   } finally {
     deleteNs(ns);
   }
@@ -140,7 +68,7 @@ const corpusNames = existsSync(CORPUS)
 const SEED = Number(process.env['FC_SEED'] ?? 20260128);
 
 for (const backend of BACKENDS) {
-  const missing = backendMissing.get(backend) ?? null;
+  const missing = backendMissing(backend);
   describe(`real iptables-${backend} 1.8.9${missing === null ? '' : ` (skipped: ${missing})`}`, () => {
     for (const name of corpusNames) {
       const setupFile = join(CORPUS, `${name}.setup`);
