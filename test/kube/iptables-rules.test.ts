@@ -175,6 +175,30 @@ describe('rule counts (kube-proxy.md §9)', () => {
     expect(gen(one({ internalTrafficPolicy: 'Local' }, 4, 0)).noLocalEndpoints).toEqual({ internal: 1, external: 0 });
   });
 
+  it('ClusterIP with an external IP: 5 + 3N (one more KUBE-SERVICES rule, KUBE-EXT masquerade + jump); 0 endpoints: 2 REJECTs', () => {
+    for (const n of [1, 3]) expect(extra(one({ externalIPs: ['192.168.99.11'] }, n))).toEqual({ nat: 5 + 3 * n, filter: 0 });
+    // the ClusterIP REJECT in KUBE-SERVICES and the external IP REJECT in KUBE-EXTERNAL-SERVICES
+    expect(extra(one({ externalIPs: ['192.168.99.11'] }, 0))).toEqual({ nat: 0, filter: 2 });
+  });
+
+  it('NodePort with ClientIP affinity: 5 + 4N (one --rcheck rule per endpoint; --set rides on the DNAT rule)', () => {
+    for (const n of [1, 4]) expect(extra(one(nodePort({ sessionAffinity: 'ClientIP' }), n))).toEqual({ nat: 5 + 4 * n, filter: 0 });
+  });
+
+  it('UDP and SCTP services count like TCP: ClusterIP 2 + 3N, NodePort 5 + 3N', () => {
+    for (const protocol of ['UDP', 'SCTP']) {
+      const svc = (spec: Json, n: number) =>
+        clusterOf(
+          [svcManifest('ns1', 'svc1', { clusterIP: '172.30.0.41', ...spec, ports: [{ name: 'p', port: 53, protocol, ...(spec['type'] === 'NodePort' ? { nodePort: 30053 } : {}) }] })],
+          [sliceManifest('ns1', 'svc1', 1, eps(n), [port('p', 53, protocol)])],
+        );
+      for (const n of [1, 3]) {
+        expect(extra(svc({}, n))).toEqual({ nat: 2 + 3 * n, filter: 0 });
+        expect(extra(svc({ type: 'NodePort' }, n))).toEqual({ nat: 5 + 3 * n, filter: 0 });
+      }
+    }
+  });
+
   it('per-service counts add up to the table totals', () => {
     const c = clusterOf(
       [

@@ -107,6 +107,15 @@ describe('parseKubeObjects on -o json', () => {
     expect(text.split('\n')[sk.line!]!.trim()).toBe('"apiVersion": "v1",');
   });
 
+  it('reads a single JSON object and a typed JSON List (ServiceList), as `kubectl get svc x -o json` prints them', () => {
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'one', namespace: 'ns' }, spec: { clusterIP: '10.0.0.9', ports: [{ port: 443 }] } };
+    const single = parseKubeObjects(JSON.stringify(svc, null, 2));
+    expect(single.services.map((s) => `${s.namespace}/${s.name}`)).toEqual(['ns/one']);
+    expect(single.services[0]!.ports[0]).toMatchObject({ protocol: 'TCP', port: 443, targetPort: 443 });
+    const list = parseKubeObjects(JSON.stringify({ apiVersion: 'v1', kind: 'ServiceList', items: [svc, { ...svc, metadata: { name: 'two', namespace: 'ns' } }] }));
+    expect(list.services.map((s) => s.name)).toEqual(['one', 'two']);
+  });
+
   it('reads the same objects from YAML and JSON renderings of one List', () => {
     const yaml = parseKubeObjects(fixture('cluster.yaml'));
     const json = parseKubeObjects(fixture('kube-system.json'));
