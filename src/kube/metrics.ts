@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { formatIPv4 } from '../net/ipv4.js';
-import { protocolName } from '../net/protocol.js';
+import { Protocol, protocolName } from '../net/protocol.js';
 import type { Ipvs } from '../ipvs/ipvs.js';
 
 /**
@@ -212,7 +212,10 @@ function registerIpvsSeries(registry: Registry, ipvs: Ipvs): void {
   total('outgoing_packets_total', 'The total number of outgoing packets.', () => s.outPkts);
   total('incoming_bytes_total', 'The total amount of incoming data.', () => s.inBytes);
   total('outgoing_bytes_total', 'The total amount of outgoing data.', () => s.outBytes);
-  const labelNames = ['local_address', 'local_port', 'remote_address', 'remote_port', 'proto'] as const;
+  // node_exporter's default backend labels (collector/ipvs_linux.go fullIpvsBackendLabels), filled as procfs
+  // parses /proc/net/ip_vs: TCP/UDP lines give address and port; FWM lines give proto "FWM", the mark as printed
+  // ("%08X"), no address and port 0. procfs skips SCTP service lines, so SCTP services are left out here.
+  const labelNames = ['local_address', 'local_port', 'remote_address', 'remote_port', 'proto', 'local_mark'] as const;
   const backend = (name: string, help: string, read: (d: { activeConns: number; inactConns: number; weight: number }) => number): void => {
     new Gauge({
       name: `node_ipvs_backend_${name}`,
@@ -222,15 +225,17 @@ function registerIpvsSeries(registry: Registry, ipvs: Ipvs): void {
       collect() {
         this.reset();
         for (const svc of ipvs.services()) {
-          if (svc.fwmark !== 0) continue;
+          const fwm = svc.fwmark !== 0;
+          if (!fwm && svc.proto !== Protocol.TCP && svc.proto !== Protocol.UDP) continue;
           for (const d of svc.dests) {
             this.set(
               {
-                local_address: formatIPv4(svc.addr),
-                local_port: String(svc.port),
+                local_address: fwm ? '' : formatIPv4(svc.addr),
+                local_port: fwm ? '0' : String(svc.port),
                 remote_address: formatIPv4(d.addr),
                 remote_port: String(d.port),
-                proto: protocolName(svc.proto),
+                proto: fwm ? 'FWM' : protocolName(svc.proto),
+                local_mark: fwm ? (svc.fwmark >>> 0).toString(16).toUpperCase().padStart(8, '0') : '',
               },
               read(d),
             );

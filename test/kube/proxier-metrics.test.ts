@@ -2,6 +2,9 @@
 // buckets and per-mode registration follow RegisterMetrics: iptables mode adds the full/partial histograms, the
 // restore failure counters and the rule-count gauges; IPVS mode only the restore failure counter.
 import { describe, expect, it } from 'vitest';
+import { Ipvs } from '../../src/ipvs/ipvs.js';
+import { parseIPv4 } from '../../src/net/ipv4.js';
+import { Protocol } from '../../src/net/protocol.js';
 import { NETWORK_PROGRAMMING_BUCKETS, ProxierMetrics, SYNC_DURATION_BUCKETS } from '../../src/kube/metrics.js';
 import { endpointSliceFromObject } from '../../src/kube/validate.js';
 import { ep, port, sliceManifest } from './helpers.js';
@@ -69,8 +72,20 @@ describe('proxier metrics', () => {
     expect(text).toContain('node_ipvs_connections_total 5');
     expect(text).toContain('node_ipvs_incoming_packets_total 5');
     expect(text).toContain('node_ipvs_incoming_bytes_total 300');
-    expect(text).toContain('node_ipvs_backend_weight{local_address="172.30.0.41",local_port="80",remote_address="10.180.0.1",remote_port="80",proto="TCP"} 1');
-    expect(text).toContain('node_ipvs_backend_connections_inactive{local_address="172.30.0.41",local_port="80",remote_address="10.180.0.1",remote_port="80",proto="TCP"} 5');
+    expect(text).toContain('node_ipvs_backend_weight{local_address="172.30.0.41",local_port="80",remote_address="10.180.0.1",remote_port="80",proto="TCP",local_mark=""} 1');
+    expect(text).toContain('node_ipvs_backend_connections_inactive{local_address="172.30.0.41",local_port="80",remote_address="10.180.0.1",remote_port="80",proto="TCP",local_mark=""} 5');
+  });
+
+  it('labels backends as node_exporter does: FWM services by mark, SCTP services left out (procfs skips them)', async () => {
+    const ipvs = new Ipvs({ seed: 1 });
+    ipvs.addService({ fwmark: 0x2a }, { scheduler: 'rr' });
+    ipvs.addDest({ fwmark: 0x2a }, parseIPv4('10.1.0.1'), 80, { weight: 3 });
+    const sctp = { proto: Protocol.SCTP, addr: parseIPv4('10.96.0.7'), port: 3868 };
+    ipvs.addService(sctp, { scheduler: 'rr' });
+    ipvs.addDest(sctp, parseIPv4('10.1.0.2'), 3868);
+    const text = await new ProxierMetrics('ipvs', ipvs).metrics();
+    expect(text).toContain('node_ipvs_backend_weight{local_address="",local_port="0",remote_address="10.1.0.1",remote_port="80",proto="FWM",local_mark="0000002A"} 3');
+    expect(text).not.toContain('10.1.0.2');
   });
 
   it('keeps a private registry per proxier', async () => {
