@@ -91,7 +91,7 @@ export class ConntrackEntry implements CtView {
   readonly nodeOriginal: TupleNode;
   /** @internal Reply-direction hash node. */
   readonly nodeReply: TupleNode;
-  /** @internal Position in the expiry heap (-1 = not queued). */
+  /** @internal The expiry heap's handle while queued (-1 = not queued). */
   heapIndex = -1;
   /** @internal Deadline the entry is queued with in the expiry heap. */
   heapKey = 0;

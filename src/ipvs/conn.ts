@@ -28,8 +28,34 @@ export const ConnFlag = {
  * than keeping the objects.
  */
 export class Conn {
+  // Field order is memory layout: the fields an established packet reads and
+  // writes come first, so they share the object's first cache lines.
+  /** {@link ConnFlag} bits plus the forwarding method. */
+  flags: number = 0;
+  /** Protocol state (TCP: {@link TcpState}; UDP/templates: 0). */
+  state = 0;
   /** Protocol (`IPPROTO_IP` 0 for fwmark templates). */
   proto: number = 0;
+  /** The real server, or null for bypass entries. */
+  dest: Dest | null = null;
+  /** Current timeout in ms (re-armed on every packet). */
+  timeoutMs: number = 0;
+  /** Simulated time (ms) at which the entry expires if nothing re-arms it. */
+  expires = 0;
+  /** The expiry heap's handle while queued, -1 when not queued. @internal */
+  heapIndex = -1;
+  /** Deadline the heap entry was queued with. @internal */
+  heapKey = 0;
+  /** Packets seen in the client→server direction. */
+  inPkts = 0;
+  /** Real server address. */
+  daddr: IPv4 = 0;
+  /** Real server port. */
+  dport: Port = 0;
+  /** The template controlling this connection, if any (`cp->control`). */
+  control: Conn | null = null;
+  /** Number of connections this template controls (`n_control`). */
+  nControl = 0;
   /** Client address (for templates: the masked client network). */
   caddr: IPv4 = 0;
   /** Client port (0 for templates). */
@@ -38,39 +64,10 @@ export class Conn {
   vaddr: IPv4 = 0;
   /** Virtual port. */
   vport: Port = 0;
-  /** Real server address. */
-  daddr: IPv4 = 0;
-  /** Real server port. */
-  dport: Port = 0;
-  /** {@link ConnFlag} bits plus the forwarding method. */
-  flags: number = 0;
-  /** Protocol state (TCP: {@link TcpState}; UDP/templates: 0). */
-  state = 0;
-  /** Current timeout in ms (re-armed on every packet). */
-  timeoutMs: number = 0;
-  /** Simulated time (ms) at which the entry expires if nothing re-arms it. */
-  expires = 0;
-  /** The real server, or null for bypass entries. */
-  dest: Dest | null = null;
-  /** The template controlling this connection, if any (`cp->control`). */
-  control: Conn | null = null;
-  /** Number of connections this template controls (`n_control`). */
-  nControl = 0;
   /** skb mark at creation (`fwmark`). */
   fwmark: number = 0;
-  /** Packets seen in the client→server direction. */
-  inPkts = 0;
-
-  /** Next entry in the same conn-table bucket. @internal */
-  hashNext: Conn | null = null;
-  /** Previous entry in the same bucket (null at the head). @internal */
-  hashPrev: Conn | null = null;
-  /** Bucket index while hashed, -1 when not hashed. @internal */
-  bucket = -1;
-  /** Position in the expiry heap, -1 when not queued. @internal */
-  heapIndex = -1;
-  /** Deadline the heap entry was queued with. @internal */
-  heapKey = 0;
+  /** Slot of the entry's record in the connection table while hashed, -1 when not hashed. @internal */
+  slot = -1;
 
   /** @internal — created only by the engine. */
   constructor(
@@ -124,9 +121,7 @@ export class Conn {
     this.control = null;
     this.nControl = 0;
     this.inPkts = 0;
-    this.hashNext = null;
-    this.hashPrev = null;
-    this.bucket = -1;
+    this.slot = -1;
     this.heapIndex = -1;
     this.heapKey = 0;
     return this;

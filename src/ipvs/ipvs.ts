@@ -17,7 +17,7 @@ import { SchedulerRegistry } from './registry.js';
 import type { Scheduler, SchedulerContext } from './scheduler.js';
 import { VirtualService } from './service.js';
 import { FTP_PORT, ServiceTable } from './service-table.js';
-import { estimatorTick, IpvsStats } from './stats.js';
+import { estimatorTicks, IpvsStats } from './stats.js';
 import { DEFAULT_IPVS_SYSCTL, type IpvsSysctl } from './sysctl.js';
 import {
   DEFAULT_SCTP_TIMEOUT_S,
@@ -138,6 +138,12 @@ export class Ipvs implements PacketClassifier, TimerOwner {
   readonly #freeConns: Conn[] = [];
   readonly #schedCtx: SchedulerContext;
   readonly #scratch = new WorkCounts();
+  /**
+   * Counters the estimator must tick: those that changed since their last
+   * tick or whose rates have not decayed to 0. Every other counter set is at
+   * rest (a tick would leave it unchanged), so it is skipped. See {@link IpvsStats.estState}.
+   */
+  readonly #estQueue: IpvsStats[] = [];
 
   /** @param options - see {@link IpvsOptions} */
   constructor(options: IpvsOptions = {}) {
@@ -286,6 +292,10 @@ export class Ipvs implements PacketClassifier, TimerOwner {
       const d = svc.dests[0]!;
       this.#unlinkDest(svc, d, 0, false);
     }
+    // The estimator walks the services in the table: a deleted service's
+    // counters, and those of its dests (in its trash or not), are no longer estimated.
+    detachStats(svc.stats);
+    for (const d of svc.trash) detachStats(d.stats);
     svc.scheduler.doneService(svc);
     removeItem(this.#timedSchedulers, svc.scheduler);
   }
@@ -394,6 +404,7 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     dest.flags &= ~DestFlag.AVAILABLE;
     if (callSched) svc.scheduler.delDest(svc, dest, index);
     if (dest.refs > 0) svc.trash.push(dest);
+    else detachStats(dest.stats);
   }
 
   // ---------------------------------------------------------------- counters
@@ -500,20 +511,28 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     const ticks = Math.floor((now - this.#nextEstimation) / ESTIMATOR_PERIOD_MS) + 1;
     this.#nextEstimation += ticks * ESTIMATOR_PERIOD_MS;
     if (!this.sysctl.runEstimation) return;
-    const all: IpvsStats[] = [this.totalStats];
-    for (const svc of this.#services) {
-      all.push(svc.stats);
-      for (const d of svc.dests) all.push(d.stats);
-      for (const d of svc.trash) all.push(d.stats);
-    }
-    for (const s of all) {
+    // Ticks every counter set of the table (total, services, their dests and
+    // trash) in effect: the ones not queued are at rest, where a tick is a no-op.
+    const queue = this.#estQueue;
+    let kept = 0;
+    for (let q = 0; q < queue.length; q++) {
+      const s = queue[q]!;
+      if (s.estState === EST_DETACHED) continue;
       // The first tick takes in the traffic since the last one; later ticks in
-      // the same jump see no new traffic and only decay, so stop once at rest.
-      for (let i = 0; i < ticks; i++) {
-        estimatorTick(s);
-        const e = s.est;
-        if (e.cps === 0 && e.inpps === 0 && e.outpps === 0 && e.inbps === 0 && e.outbps === 0) break;
-      }
+      // the same jump see no new traffic and only decay.
+      estimatorTicks(s, ticks);
+      const e = s.est;
+      if (e.cps === 0 && e.inpps === 0 && e.outpps === 0 && e.inbps === 0 && e.outbps === 0) s.estState = EST_IDLE;
+      else queue[kept++] = s;
+    }
+    queue.length = kept;
+  }
+
+  // Queues a counter set that just changed for the estimator.
+  #touched(s: IpvsStats): void {
+    if (s.estState === EST_IDLE) {
+      s.estState = EST_QUEUED;
+      this.#estQueue.push(s);
     }
   }
 
@@ -536,7 +555,8 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     const proto = pkt.proto;
     let cp = this.#conns.lookupIn(proto, pkt.saddr, pkt.sport, pkt.daddr, pkt.dport, work);
 
-    if (cp !== null && cp.control === null && isNewConnPacket(pkt)) {
+    // (the packet test first: an established packet then never reads cp.control)
+    if (cp !== null && isNewConnPacket(pkt) && cp.control === null) {
       // ip_vs_in: connection reuse (conn_reuse_mode, expire_nodest_conn).
       let resched = false;
       let oldCt = false;
@@ -583,12 +603,18 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     if (dest !== null) {
       // ip_vs_in_stats
       const len = pkt.length;
-      dest.stats.inPkts++;
-      dest.stats.inBytes += len;
-      dest.svc.stats.inPkts++;
-      dest.svc.stats.inBytes += len;
-      this.totalStats.inPkts++;
-      this.totalStats.inBytes += len;
+      const ds = dest.stats;
+      const ss = dest.svc.stats;
+      const ts = this.totalStats;
+      ds.inPkts++;
+      ds.inBytes += len;
+      ss.inPkts++;
+      ss.inBytes += len;
+      ts.inPkts++;
+      ts.inBytes += len;
+      this.#touched(ds);
+      this.#touched(ss);
+      this.#touched(ts);
     }
     this.#setState(cp, TcpDirection.INPUT, pkt.flags);
     cp.inPkts++;
@@ -616,12 +642,18 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     const dest = cp.dest;
     if (dest !== null && dest.available) {
       const len = pkt.length;
-      dest.stats.outPkts++;
-      dest.stats.outBytes += len;
-      dest.svc.stats.outPkts++;
-      dest.svc.stats.outBytes += len;
-      this.totalStats.outPkts++;
-      this.totalStats.outBytes += len;
+      const ds = dest.stats;
+      const ss = dest.svc.stats;
+      const ts = this.totalStats;
+      ds.outPkts++;
+      ds.outBytes += len;
+      ss.outPkts++;
+      ss.outBytes += len;
+      ts.outPkts++;
+      ts.outBytes += len;
+      this.#touched(ds);
+      this.#touched(ss);
+      this.#touched(ts);
     }
     this.#setState(cp, TcpDirection.OUTPUT, pkt.flags);
     out.verdict = 'forwarded';
@@ -658,6 +690,9 @@ export class Ipvs implements PacketClassifier, TimerOwner {
       pkt.mark,
     );
     connStats(dest, svc, this.totalStats);
+    this.#touched(dest.stats);
+    this.#touched(svc.stats);
+    this.#touched(this.totalStats);
     return cp;
   }
 
@@ -693,6 +728,9 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     ct.nControl++;
     this.#connPut(ct);
     connStats(dest, svc, this.totalStats);
+    this.#touched(dest.stats);
+    this.#touched(svc.stats);
+    this.#touched(this.totalStats);
     return cp;
   }
 
@@ -797,7 +835,10 @@ export class Ipvs implements PacketClassifier, TimerOwner {
       dest.flags &= ~DestFlag.OVERLOAD;
     }
     dest.refs--;
-    if (dest.refs === 0 && !dest.available) removeItem(dest.svc.trash, dest);
+    if (dest.refs === 0 && !dest.available) {
+      removeItem(dest.svc.trash, dest);
+      detachStats(dest.stats);
+    }
     c.dest = null;
     this.#freeConns.push(c);
   }
@@ -874,6 +915,14 @@ function removeItem<T>(list: T[], item: T): void {
 function isNewConnPacket(pkt: Packet): boolean {
   // is_new_conn: TCP SYN (SCTP INIT is modeled as SYN on an SCTP packet).
   return (pkt.proto === Protocol.TCP || pkt.proto === Protocol.SCTP) && (pkt.flags & TcpFlag.SYN) !== 0;
+}
+
+const EST_IDLE = 0;
+const EST_QUEUED = 1;
+const EST_DETACHED = 2;
+
+function detachStats(s: IpvsStats): void {
+  s.estState = EST_DETACHED;
 }
 
 function connStats(dest: Dest, svc: VirtualService, total: IpvsStats): void {

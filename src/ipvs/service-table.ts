@@ -16,14 +16,49 @@ export const FTP_DATA_PORT = 20;
 const UNPRIVILEGED_PORT_START = 1024;
 
 /**
+ * One hash chain, packed: entry i's key is `keys[2i]` (address, or the mark)
+ * and `keys[2i+1]` (protocol << 16 | port, or 0 for the mark table), its
+ * service `svcs[i]`. Entries are stored oldest first, so the kernel's chain
+ * (newest at the head) is walked from the end of the arrays.
+ */
+class Chain {
+  keys: Int32Array = new Int32Array(8);
+  readonly svcs: VirtualService[] = [];
+
+  /** Appends an entry (the new chain head). */
+  push(k0: number, k1: number, s: VirtualService): void {
+    const i = this.svcs.length;
+    if (2 * i + 2 > this.keys.length) {
+      const keys = new Int32Array(this.keys.length * 2);
+      keys.set(this.keys);
+      this.keys = keys;
+    }
+    this.keys[2 * i] = k0;
+    this.keys[2 * i + 1] = k1;
+    this.svcs.push(s);
+  }
+
+  /** Removes the entry at `i`, keeping the order of the others. */
+  removeAt(i: number): void {
+    this.keys.copyWithin(2 * i, 2 * i + 2, 2 * this.svcs.length);
+    this.svcs.splice(i, 1);
+  }
+}
+
+/**
  * The two virtual-service hash tables of torvalds/linux
  * `net/netfilter/ipvs/ip_vs_ctl.c`: by ⟨protocol, address, port⟩ and by
  * firewall mark, 256 chained buckets each, new services at the chain head.
  * lbsim models one network namespace, so the netns term of the hash is 0.
+ *
+ * The chains are stored packed (see `Chain`): a lookup compares integers in
+ * a typed array rather than loading one service object per step, and counts
+ * one chain step per entry compared, exactly as the kernel's walk from the
+ * head does. `VirtualService.next` is kept in step with the chains.
  */
 export class ServiceTable {
-  readonly #svc: (VirtualService | null)[] = new Array<VirtualService | null>(SVC_TAB_SIZE).fill(null);
-  readonly #fwm: (VirtualService | null)[] = new Array<VirtualService | null>(SVC_TAB_SIZE).fill(null);
+  readonly #svc: Chain[] = Array.from({ length: SVC_TAB_SIZE }, () => new Chain());
+  readonly #fwm: Chain[] = Array.from({ length: SVC_TAB_SIZE }, () => new Chain());
   #count = 0;
   #ftpCount = 0;
   #nullCount = 0;
@@ -45,10 +80,11 @@ export class ServiceTable {
 
   /** Adds a service at the head of its bucket (`ip_vs_svc_hash`). */
   insert(s: VirtualService): void {
-    const table = s.fwmark !== 0 ? this.#fwm : this.#svc;
-    const b = s.fwmark !== 0 ? ServiceTable.fwmHashKey(s.fwmark) : ServiceTable.hashKey(s.proto, s.addr, s.port);
-    s.next = (table[b] as VirtualService | null);
-    table[b] = s;
+    const chain = this.#chainOf(s);
+    const n = chain.svcs.length;
+    s.next = n > 0 ? chain.svcs[n - 1]! : null;
+    if (s.fwmark !== 0) chain.push(s.fwmark | 0, 0, s);
+    else chain.push(s.addr | 0, (s.proto << 16) | s.port, s);
     this.#count++;
     if (s.fwmark === 0 && s.port === FTP_PORT) this.#ftpCount++;
     if (s.fwmark === 0 && s.port === 0) this.#nullCount++;
@@ -56,44 +92,56 @@ export class ServiceTable {
 
   /** Removes a service (`ip_vs_svc_unhash`). */
   remove(s: VirtualService): void {
-    const table = s.fwmark !== 0 ? this.#fwm : this.#svc;
-    const b = s.fwmark !== 0 ? ServiceTable.fwmHashKey(s.fwmark) : ServiceTable.hashKey(s.proto, s.addr, s.port);
-    let prev: VirtualService | null = null;
-    let cur = (table[b] as VirtualService | null);
-    while (cur !== null && cur !== s) {
-      prev = cur;
-      cur = cur.next;
-    }
-    if (cur === null) return;
-    if (prev === null) table[b] = s.next;
-    else prev.next = s.next;
+    const chain = this.#chainOf(s);
+    const i = chain.svcs.indexOf(s);
+    if (i < 0) return;
+    // The entry newer than s (nearer the head) now links to what s linked to.
+    if (i + 1 < chain.svcs.length) chain.svcs[i + 1]!.next = s.next;
+    chain.removeAt(i);
     s.next = null;
     this.#count--;
     if (s.fwmark === 0 && s.port === FTP_PORT) this.#ftpCount--;
     if (s.fwmark === 0 && s.port === 0) this.#nullCount--;
   }
 
+  #chainOf(s: VirtualService): Chain {
+    return s.fwmark !== 0
+      ? this.#fwm[ServiceTable.fwmHashKey(s.fwmark)]!
+      : this.#svc[ServiceTable.hashKey(s.proto, s.addr, s.port)]!;
+  }
+
   /** `__ip_vs_service_find`: the exact ⟨proto, addr, port⟩ entry. */
   findExact(proto: number, addr: IPv4, port: Port, work: WorkCounts): VirtualService | null {
     work.hashProbes++;
-    let s = (this.#svc[ServiceTable.hashKey(proto, addr, port)] as VirtualService | null);
-    while (s !== null) {
-      work.chainSteps++;
-      if (s.addr === addr && s.port === port && s.proto === proto) return s;
-      s = s.next;
+    const chain = this.#svc[ServiceTable.hashKey(proto, addr, port)]!;
+    const keys = chain.keys;
+    const n = chain.svcs.length;
+    const a = addr | 0;
+    const pp = (proto << 16) | port;
+    for (let i = n - 1; i >= 0; i--) {
+      if (keys[2 * i] === a && keys[2 * i + 1] === pp) {
+        work.chainSteps += n - i;
+        return chain.svcs[i]!;
+      }
     }
+    work.chainSteps += n;
     return null;
   }
 
   /** `__ip_vs_svc_fwm_find`. */
   findFwmark(fwmark: number, work: WorkCounts): VirtualService | null {
     work.hashProbes++;
-    let s = (this.#fwm[ServiceTable.fwmHashKey(fwmark)] as VirtualService | null);
-    while (s !== null) {
-      work.chainSteps++;
-      if (s.fwmark === fwmark) return s;
-      s = s.next;
+    const chain = this.#fwm[ServiceTable.fwmHashKey(fwmark)]!;
+    const keys = chain.keys;
+    const n = chain.svcs.length;
+    const m = fwmark | 0;
+    for (let i = n - 1; i >= 0; i--) {
+      if (keys[2 * i] === m) {
+        work.chainSteps += n - i;
+        return chain.svcs[i]!;
+      }
     }
+    work.chainSteps += n;
     return null;
   }
 
@@ -128,7 +176,8 @@ export class ServiceTable {
   *[Symbol.iterator](): IterableIterator<VirtualService> {
     for (const table of [this.#svc, this.#fwm]) {
       for (let b = 0; b < SVC_TAB_SIZE; b++) {
-        for (let s = (table[b] as VirtualService | null); s !== null; s = s.next) yield s;
+        const svcs = table[b]!.svcs;
+        for (let i = svcs.length - 1; i >= 0; i--) yield svcs[i]!;
       }
     }
   }

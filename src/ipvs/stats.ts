@@ -20,6 +20,12 @@ export class IpvsStats {
   readonly zero: CounterSet = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
   /** Rate estimator state, advanced every 2 s of simulated time. */
   readonly est: RateEstimate = newRateEstimate();
+  /**
+   * The engine's estimator bookkeeping: 0 at rest (a tick would change
+   * nothing), 1 queued for the next ticks, 2 no longer estimated (its dest or
+   * service is gone). @internal
+   */
+  estState = 0;
 
   /** The counters since the last {@link IpvsStats.zeroCounters} (what ipvsadm shows). */
   read(): CounterSet {
@@ -133,6 +139,35 @@ export function estimatorTick(s: IpvsStats): void {
   e.lastInBytes = s.inBytes;
   e.outbps = smooth(e.outbps, (s.outBytes - e.lastOutBytes) * 16);
   e.lastOutBytes = s.outBytes;
+}
+
+/**
+ * `ticks` estimator ticks in a row with no traffic between them: the same
+ * as calling {@link estimatorTick} `ticks` times, stopping once all five
+ * rates are 0. After the first tick every delta is 0, so each later tick only
+ * decays each rate (`avg += (0 - avg) >> 2`); a rate at 0 stays 0, so each is
+ * decayed on its own until it reaches 0 or the ticks run out.
+ */
+export function estimatorTicks(s: IpvsStats, ticks: number): void {
+  if (ticks <= 0) return;
+  estimatorTick(s);
+  const more = ticks - 1;
+  if (more === 0) return;
+  const e = s.est;
+  e.cps = decay(e.cps, more);
+  e.inpps = decay(e.inpps, more);
+  e.outpps = decay(e.outpps, more);
+  e.inbps = decay(e.inbps, more);
+  e.outbps = decay(e.outbps, more);
+}
+
+// smooth(avg, 0) = avg + floor(-avg / 4) = floor(3 * avg / 4) for an integer
+// avg; below 2^29 that is (avg * 3) >> 2 in int32 arithmetic.
+function decay(avg: number, ticks: number): number {
+  for (let i = 0; i < ticks && avg !== 0; i++) {
+    avg = avg >= 0 && avg <= 0x1fffffff ? (avg * 3) >> 2 : smooth(avg, 0);
+  }
+  return avg;
 }
 
 // `avg += (rate - avg) >> 2` on signed 64-bit values: an arithmetic shift, so it floors.

@@ -1,11 +1,12 @@
-
-/** What the heap needs on an item: its position and the deadline it was queued with. */
+/** What the heap needs on an item: a handle while queued and the deadline it was queued with. */
 export interface DeadlineItem {
-  /** Position in the heap, -1 when not queued. */
+  /** The heap's handle for the item while it is queued (≥ 0), -1 when not queued. */
   heapIndex: number;
   /** Deadline (ms) the item was queued with. */
   heapKey: number;
 }
+
+const INITIAL_CAPACITY = 64;
 
 /**
  * A 4-ary min-heap of items ordered by the deadline they were queued with. It
@@ -18,111 +19,168 @@ export interface DeadlineItem {
  * deadline. So established packets cost no heap work, and the cost per
  * expiry is O(log n) even with a million entries. Four children per node
  * halve the depth of a binary heap, and so the cache misses per operation.
+ *
+ * Layout: the heap proper is two packed arrays by position, the deadlines
+ * (`Float64Array`) and item handles (`Int32Array`); a third maps each handle
+ * to its position. Sifting therefore reads and writes only those compact
+ * arrays (the four children of a node share one cache line) and never the
+ * item objects, which are touched only when queued and when popped. An
+ * item's `heapIndex` is its handle; handles are reused, last freed first.
  */
 export class DeadlineHeap<T extends DeadlineItem> {
-  readonly #heap: T[] = [];
+  #n = 0;
+  /** Deadline at each heap position. */
+  #keys: Float64Array = new Float64Array(INITIAL_CAPACITY);
+  /** Handle at each heap position. */
+  #ids: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  /** Heap position of each handle. */
+  #pos: Int32Array = new Int32Array(INITIAL_CAPACITY);
+  /** Item of each handle (undefined when the handle is free). */
+  readonly #objs: (T | undefined)[] = [];
+  /** Free handles below `#objs.length`. */
+  readonly #freeIds: number[] = [];
 
   /** Number of queued connections. */
   get size(): number {
-    return this.#heap.length;
+    return this.#n;
   }
 
   /** Earliest queued deadline, or +Infinity when empty. */
   peekKey(): number {
-    const top = this.#heap[0];
-    return top === undefined ? Number.POSITIVE_INFINITY : top.heapKey;
+    return this.#n === 0 ? Number.POSITIVE_INFINITY : this.#keys[0]!;
   }
 
   /** Queues `c` at `deadline` (or moves it if it is already queued). */
   schedule(c: T, deadline: number): void {
-    if (c.heapIndex >= 0) {
-      const old = c.heapKey;
-      c.heapKey = deadline;
-      if (deadline < old) this.#up(c.heapIndex);
-      else this.#down(c.heapIndex);
+    c.heapKey = deadline;
+    const h = c.heapIndex;
+    if (h >= 0) {
+      const i = this.#pos[h]!;
+      if (deadline < this.#keys[i]!) this.#up(i, h, deadline);
+      else this.#down(i, h, deadline);
       return;
     }
-    c.heapKey = deadline;
-    c.heapIndex = this.#heap.length;
-    this.#heap.push(c);
-    this.#up(c.heapIndex);
+    const id = this.#alloc(c);
+    c.heapIndex = id;
+    const n = this.#n++;
+    if (n === this.#keys.length) this.#growHeap();
+    this.#up(n, id, deadline);
   }
 
   /** Removes and returns the entry with the earliest deadline if it is ≤ `now`, else null. */
   popDue(now: number): T | null {
-    const heap = this.#heap;
-    const top = heap[0];
-    if (top === undefined || top.heapKey > now) return null;
-    const last = heap.pop()!;
-    if (last !== top) {
-      heap[0] = last;
-      last.heapIndex = 0;
-      this.#down(0);
-    }
+    if (this.#n === 0 || this.#keys[0]! > now) return null;
+    const h = this.#ids[0]!;
+    const top = this.#objs[h]!;
+    this.#release(h);
+    const n = --this.#n;
+    if (n > 0) this.#down(0, this.#ids[n]!, this.#keys[n]!);
     top.heapIndex = -1;
     return top;
   }
 
   /** Removes `c` if queued. */
   remove(c: T): void {
-    const i = c.heapIndex;
-    if (i < 0) return;
-    const heap = this.#heap;
-    const last = heap.pop()!;
+    const h = c.heapIndex;
+    if (h < 0) return;
+    const i = this.#pos[h]!;
+    this.#release(h);
     c.heapIndex = -1;
-    if (last === c) return;
-    heap[i] = last;
-    last.heapIndex = i;
-    this.#down(i);
-    this.#up(last.heapIndex);
+    const n = --this.#n;
+    if (i === n) return;
+    const lastId = this.#ids[n]!;
+    const lastKey = this.#keys[n]!;
+    this.#down(i, lastId, lastKey);
+    this.#up(this.#pos[lastId]!, lastId, lastKey);
   }
 
   /** Removes everything. */
   clear(): void {
-    for (const c of this.#heap) c.heapIndex = -1;
-    this.#heap.length = 0;
+    for (let i = 0; i < this.#n; i++) this.#objs[this.#ids[i]!]!.heapIndex = -1;
+    this.#n = 0;
+    this.#objs.length = 0;
+    this.#freeIds.length = 0;
   }
 
-  #up(i: number): void {
-    const heap = this.#heap;
-    const c = heap[i]!;
+  #alloc(c: T): number {
+    if (this.#freeIds.length > 0) {
+      const h = this.#freeIds.pop()!;
+      this.#objs[h] = c;
+      return h;
+    }
+    const h = this.#objs.length;
+    this.#objs.push(c);
+    if (h === this.#pos.length) {
+      const pos = new Int32Array(this.#pos.length * 2);
+      pos.set(this.#pos);
+      this.#pos = pos;
+    }
+    return h;
+  }
+
+  #release(h: number): void {
+    this.#objs[h] = undefined;
+    this.#freeIds.push(h);
+  }
+
+  #growHeap(): void {
+    const keys = new Float64Array(this.#keys.length * 2);
+    keys.set(this.#keys);
+    this.#keys = keys;
+    const ids = new Int32Array(this.#ids.length * 2);
+    ids.set(this.#ids);
+    this.#ids = ids;
+  }
+
+  // Places handle `h` (deadline `key`) at position `i` and sifts it towards the root.
+  #up(i: number, h: number, key: number): void {
+    const keys = this.#keys;
+    const ids = this.#ids;
+    const pos = this.#pos;
     while (i > 0) {
       const p = (i - 1) >> 2;
-      const parent = heap[p]!;
-      if (parent.heapKey <= c.heapKey) break;
-      heap[i] = parent;
-      parent.heapIndex = i;
+      const pKey = keys[p]!;
+      if (pKey <= key) break;
+      const pId = ids[p]!;
+      keys[i] = pKey;
+      ids[i] = pId;
+      pos[pId] = i;
       i = p;
     }
-    heap[i] = c;
-    c.heapIndex = i;
+    keys[i] = key;
+    ids[i] = h;
+    pos[h] = i;
   }
 
-  #down(i: number): void {
-    const heap = this.#heap;
-    const n = heap.length;
-    const c = heap[i]!;
-    const key = c.heapKey;
+  // Places handle `h` (deadline `key`) at position `i` and sifts it towards
+  // the leaves; among equal children the first one moves up.
+  #down(i: number, h: number, key: number): void {
+    const keys = this.#keys;
+    const ids = this.#ids;
+    const pos = this.#pos;
+    const n = this.#n;
     for (;;) {
       const first = 4 * i + 1;
       if (first >= n) break;
       let m = first;
-      let mKey = heap[first]!.heapKey;
+      let mKey = keys[first]!;
       const last = first + 4 < n ? first + 4 : n;
       for (let j = first + 1; j < last; j++) {
-        const k = heap[j]!.heapKey;
+        const k = keys[j]!;
         if (k < mKey) {
           m = j;
           mKey = k;
         }
       }
       if (mKey >= key) break;
-      const child = heap[m]!;
-      heap[i] = child;
-      child.heapIndex = i;
+      const mId = ids[m]!;
+      keys[i] = mKey;
+      ids[i] = mId;
+      pos[mId] = i;
       i = m;
     }
-    heap[i] = c;
-    c.heapIndex = i;
+    keys[i] = key;
+    ids[i] = h;
+    pos[h] = i;
   }
 }
