@@ -19,6 +19,7 @@ import type {
 import { tokenizeIptablesArgs, utf8Length } from './lex.js';
 import { MAX_CHAIN_NAME } from '../../netfilter/ast.js';
 import { BUILTIN_CHAINS, isTableName, parseArgs } from './rule.js';
+import { FastLineParser } from './fastpath.js';
 
 /** Options of {@link parseRestore}. */
 export interface ParseRestoreOptions {
@@ -102,86 +103,138 @@ interface OpenBlock {
  *   or a missing COMMIT (reported on the line after the last)
  */
 export function parseRestore(text: string, options: ParseRestoreOptions = {}): RestoreDocument {
+  return parseRestoreWith(text, options, true);
+}
+
+/**
+ * {@link parseRestore} with the fast path (`./fastpath.ts`) on or off.
+ * Both give the same document or the same error; tests compare them.
+ *
+ * @internal
+ */
+export function parseRestoreWith(text: string, options: ParseRestoreOptions, fast: boolean): RestoreDocument {
   const withCounters = options.counters === true;
-  const lines = text.split('\n');
-  // a final newline ends the last line; it does not start a new one
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const blocks: RestoreTableBlock[] = [];
   let open: OpenBlock | null = null;
-  const fail = (msg: string, line: string, lineNo: number, col: number): never => {
-    throw new ParseError(`lbsim/${FN}: ${msg}`, line, lineNo, col);
-  };
-
-  for (let idx = 0; idx < lines.length; idx++) {
-    const line = lines[idx] as string;
-    const lineNo = idx + 1;
-    if (line === '' || line.startsWith('#')) continue;
-
-    if (open !== null && line === 'COMMIT') {
-      blocks.push({ table: open.table, line: open.line, chains: open.chains, commands: open.commands, commitLine: lineNo });
-      open = null;
-      continue;
-    }
-
-    if (open === null) {
-      if (!line.startsWith('*')) {
-        const what = line.startsWith(':') ? 'chain declaration' : line === 'COMMIT' ? 'COMMIT' : 'command';
-        fail(`${what} outside a table (expected "*table" first)`, line, lineNo, 1);
+  const fp = fast ? new FastLineParser() : null;
+  const n = text.length;
+  // lines as text.split('\n') gives them, without the empty one after a final newline
+  let lineNo = 0;
+  let pos = 0;
+  while (pos < n) {
+    const nl = text.indexOf('\n', pos);
+    const hasNewline = nl >= 0;
+    const ls = pos;
+    const le = hasNewline ? nl : n;
+    pos = le + 1;
+    lineNo++;
+    if (le === ls) continue;
+    const c0 = text.charCodeAt(ls);
+    if (c0 === 35) continue; // '#'
+    if (fp !== null && open !== null) {
+      if (c0 === 45) {
+        // '-'
+        const cmd = fp.appendRule(text, ls, le, open.table, lineNo, null);
+        if (cmd !== null) {
+          open.commands.push(cmd);
+          continue;
+        }
+      } else if (c0 === 58) {
+        // ':'
+        const decl = fp.chainDeclaration(text, ls, le, lineNo);
+        if (decl !== null) {
+          open.chains.push(decl);
+          continue;
+        }
       }
-      const w = words(line, 1)[0];
-      if (w === undefined) return fail('table name invalid', line, lineNo, 2);
-      if (!isTableName(w.text)) return fail(`unable to initialize table "${w.text}"`, line, lineNo, w.start + 1);
-      open = { table: w.text, line: lineNo, chains: [], commands: [] };
-      continue;
     }
-
-    if (line.startsWith(':')) {
-      open.chains.push(parseChainDeclaration(line, lineNo, open.table, withCounters, fail));
-      continue;
-    }
-
-    if (line.startsWith('*')) {
-      fail(`table "${line.slice(1)}" started before COMMIT of table ${open.table}`, line, lineNo, 1);
-    }
-
-    // a rule/command line, with an optional [packets:bytes] prefix
-    let start = 0;
-    let prefixCounters: Counters | null = null;
-    if (line.startsWith('[')) {
-      const close = line.indexOf(']');
-      if (close < 0) fail('bad line: need ]', line, lineNo, 1);
-      // tokenize_rule_counters: strtok(buffer + 1, ":") then strtok(NULL, "]") on the line with its newline
-      const buffer = idx < lines.length - 1 || text.endsWith('\n') ? `${line}\n` : line;
-      const tk = new Strtok(buffer, 1);
-      const pcnt = tk.next(':');
-      if (pcnt === null) return fail('bad line: need :', line, lineNo, 1);
-      const bcnt = tk.next(']');
-      if (bcnt === null) return fail('bad line: need ]', line, lineNo, 1);
-      if (withCounters) {
-        const packets = scanOne(pcnt);
-        if (packets < 0) fail('-c packet counter not numeric', line, lineNo, 2);
-        const bytes = scanOne(bcnt);
-        if (bytes < 0) fail('-c byte counter not numeric', line, lineNo, 2);
-        prefixCounters = { packets, bytes };
-      }
-      start = close + 1;
-    }
-    const tokens = tokenizeIptablesArgs(line, FN, lineNo, start);
-    const parsed = parseArgs(tokens, {
-      fn: FN,
-      input: line,
-      line: lineNo,
-      mode: 'restore',
-      table: open.table,
-      prefixCounters,
-    });
-    if (parsed.ignored) continue;
-    open.commands.push(parsed.command);
+    open = parseLine(text.slice(ls, le), lineNo, hasNewline, open, blocks, withCounters, fp);
   }
   if (open !== null) {
-    throw new ParseError(`lbsim/${FN}: COMMIT expected at line ${lines.length + 1}`, '', lines.length + 1, 1);
+    throw new ParseError(`lbsim/${FN}: COMMIT expected at line ${lineNo + 1}`, '', lineNo + 1, 1);
   }
   return { blocks };
+}
+
+function fail(msg: string, line: string, lineNo: number, col: number): never {
+  throw new ParseError(`lbsim/${FN}: ${msg}`, line, lineNo, col);
+}
+
+/** One non-empty, non-comment line the general way; returns the open block after it. */
+function parseLine(
+  line: string,
+  lineNo: number,
+  hasNewline: boolean,
+  open: OpenBlock | null,
+  blocks: RestoreTableBlock[],
+  withCounters: boolean,
+  fp: FastLineParser | null,
+): OpenBlock | null {
+  if (open !== null && line === 'COMMIT') {
+    blocks.push({ table: open.table, line: open.line, chains: open.chains, commands: open.commands, commitLine: lineNo });
+    return null;
+  }
+
+  if (open === null) {
+    if (!line.startsWith('*')) {
+      const what = line.startsWith(':') ? 'chain declaration' : line === 'COMMIT' ? 'COMMIT' : 'command';
+      fail(`${what} outside a table (expected "*table" first)`, line, lineNo, 1);
+    }
+    const w = words(line, 1)[0];
+    if (w === undefined) return fail('table name invalid', line, lineNo, 2);
+    if (!isTableName(w.text)) return fail(`unable to initialize table "${w.text}"`, line, lineNo, w.start + 1);
+    return { table: w.text, line: lineNo, chains: [], commands: [] };
+  }
+
+  if (line.startsWith(':')) {
+    open.chains.push(parseChainDeclaration(line, lineNo, open.table, withCounters, fail));
+    return open;
+  }
+
+  if (line.startsWith('*')) {
+    fail(`table "${line.slice(1)}" started before COMMIT of table ${open.table}`, line, lineNo, 1);
+  }
+
+  // a rule/command line, with an optional [packets:bytes] prefix
+  let start = 0;
+  let prefixCounters: Counters | null = null;
+  if (line.startsWith('[')) {
+    const close = line.indexOf(']');
+    if (close < 0) fail('bad line: need ]', line, lineNo, 1);
+    // tokenize_rule_counters: strtok(buffer + 1, ":") then strtok(NULL, "]") on the line with its newline
+    const buffer = hasNewline ? `${line}\n` : line;
+    const tk = new Strtok(buffer, 1);
+    const pcnt = tk.next(':');
+    if (pcnt === null) return fail('bad line: need :', line, lineNo, 1);
+    const bcnt = tk.next(']');
+    if (bcnt === null) return fail('bad line: need ]', line, lineNo, 1);
+    if (withCounters) {
+      const packets = scanOne(pcnt);
+      if (packets < 0) fail('-c packet counter not numeric', line, lineNo, 2);
+      const bytes = scanOne(bcnt);
+      if (bytes < 0) fail('-c byte counter not numeric', line, lineNo, 2);
+      prefixCounters = { packets, bytes };
+    }
+    start = close + 1;
+    if (fp !== null) {
+      const cmd = fp.appendRule(line, start, line.length, open.table, lineNo, prefixCounters);
+      if (cmd !== null) {
+        open.commands.push(cmd);
+        return open;
+      }
+    }
+  }
+  const tokens = tokenizeIptablesArgs(line, FN, lineNo, start);
+  const parsed = parseArgs(tokens, {
+    fn: FN,
+    input: line,
+    line: lineNo,
+    mode: 'restore',
+    table: open.table,
+    prefixCounters,
+  });
+  if (!parsed.ignored) open.commands.push(parsed.command);
+  return open;
 }
 
 function parseChainDeclaration(
