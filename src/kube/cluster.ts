@@ -312,10 +312,47 @@ export class Cluster {
   readonly #slicesByService = new Map<string, Set<string>>();
   readonly #nodes = new Map<string, Node>();
   readonly #portInfoCache = new Map<string, readonly ServicePortInfo[]>();
-  readonly #endpointCache = new Map<string, { readonly node: string; readonly map: Map<string, Endpoint[]> }>();
+  /** service → node name → endpoints per service port (the node only decides which duplicate `ip:port` wins). */
+  readonly #endpointCache = new Map<string, Map<string, Map<string, Endpoint[]>>>();
   readonly #serviceDirty = new Set<string>();
   readonly #endpointDirty = new Set<string>();
   readonly #synced = new Map<string, Snapshot>();
+  #portsVersion = 0;
+  /** Services whose ports or endpoints may have changed, in order (see {@link Cluster.changedSince}). */
+  #log: string[] = [];
+  /** Sequence number of `#log[0]`. */
+  #logStart = 0;
+
+  /** Increments whenever a Service is added, replaced or deleted (the service ports may have changed). */
+  get portsVersion(): number {
+    return this.#portsVersion;
+  }
+
+  /** Sequence number of the next change (see {@link Cluster.changedSince}). */
+  get changeSeq(): number {
+    return this.#logStart + this.#log.length;
+  }
+
+  /**
+   * Services (`ns/name`) whose service ports or endpoints may have changed
+   * since `seq` (a {@link Cluster.changeSeq} read earlier), independently of
+   * {@link Cluster.checkoutChanges}; null when that is too long ago to tell.
+   */
+  changedSince(seq: number): ReadonlySet<string> | null {
+    if (seq < this.#logStart || seq > this.changeSeq) return null;
+    const out = new Set<string>();
+    for (let i = seq - this.#logStart; i < this.#log.length; i++) out.add(this.#log[i]!);
+    return out;
+  }
+
+  #logChange(service: string): void {
+    this.#log.push(service);
+    if (this.#log.length > 4096 && this.#log.length > 2 * this.#services.size) {
+      // forget: readers that far behind recompute everything
+      this.#logStart += this.#log.length;
+      this.#log = [];
+    }
+  }
 
   /** Services by `ns/name`. */
   get services(): ReadonlyMap<string, Service> {
@@ -338,6 +375,8 @@ export class Cluster {
     this.#services.set(key, svc);
     this.#portInfoCache.delete(key);
     this.#serviceDirty.add(key);
+    this.#portsVersion++;
+    this.#logChange(key);
   }
 
   /** Removes a Service (`OnServiceDelete`); false when it did not exist. */
@@ -346,6 +385,8 @@ export class Cluster {
     if (!this.#services.delete(key)) return false;
     this.#portInfoCache.delete(key);
     this.#serviceDirty.add(key);
+    this.#portsVersion++;
+    this.#logChange(key);
     return true;
   }
 
@@ -373,6 +414,7 @@ export class Cluster {
     set.add(key);
     this.#endpointCache.delete(svcKey);
     this.#endpointDirty.add(svcKey);
+    this.#logChange(svcKey);
   }
 
   /** Removes an EndpointSlice (`OnEndpointSliceDelete`); false when it did not exist. */
@@ -392,6 +434,7 @@ export class Cluster {
     if (set !== undefined && set.size === 0) this.#slicesByService.delete(svcKey);
     this.#endpointCache.delete(svcKey);
     this.#endpointDirty.add(svcKey);
+    this.#logChange(svcKey);
   }
 
   /** Adds or replaces a Node (kube-proxy only reads its own node). */
@@ -447,13 +490,18 @@ export class Cluster {
    * @param nodeName - this node's name (only affects which duplicate `ip:port` wins)
    */
   endpointsOf(service: string, nodeName = ''): ReadonlyMap<string, readonly Endpoint[]> {
-    const cached = this.#endpointCache.get(service);
-    if (cached?.node === nodeName) return cached.map;
+    let byNode = this.#endpointCache.get(service);
+    const cached = byNode?.get(nodeName);
+    if (cached !== undefined) return cached;
     const keys = this.#slicesByService.get(service);
     const slices = keys === undefined ? [] : [...keys].map((k) => this.#slices.get(k)!);
     const slash = service.indexOf('/');
     const map = endpointsFromSlices(service.slice(0, slash), service.slice(slash + 1), slices, nodeName);
-    this.#endpointCache.set(service, { node: nodeName, map });
+    if (byNode === undefined) {
+      byNode = new Map();
+      this.#endpointCache.set(service, byNode);
+    }
+    byNode.set(nodeName, map);
     return map;
   }
 
@@ -462,15 +510,23 @@ export class Cluster {
     return this.endpointsOf(port.service, nodeName).get(port.key) ?? [];
   }
 
-  /** Whether anything changed since the last {@link checkoutChanges}. */
-  hasPendingChanges(): boolean {
-    const c = this.#computeChanges(false);
+  /**
+   * Whether anything changed since the last {@link checkoutChanges}.
+   *
+   * @param nodeName - the node whose view of the endpoints is compared (see {@link checkoutChanges})
+   */
+  hasPendingChanges(nodeName = ''): boolean {
+    const c = this.#computeChanges(false, nodeName);
     return c.services.size > 0;
   }
 
-  /** What changed since the last {@link checkoutChanges}, without consuming it. */
-  pendingChanges(): ClusterChanges {
-    return this.#computeChanges(false);
+  /**
+   * What changed since the last {@link checkoutChanges}, without consuming it.
+   *
+   * @param nodeName - the node whose view of the endpoints is compared (see {@link checkoutChanges})
+   */
+  pendingChanges(nodeName = ''): ClusterChanges {
+    return this.#computeChanges(false, nodeName);
   }
 
   /**
@@ -478,20 +534,24 @@ export class Cluster {
    * (what `svcPortMap.Update` and `endpointsMap.Update` do at the start of a sync).
    * A Service edited and edited back in between does not count; an
    * EndpointSlice edited and edited back does (kube-proxy keeps it pending).
+   *
+   * @param nodeName - the node whose view of the endpoints is compared: kube-proxy's
+   *   EndpointsChangeTracker is built with its hostname, and a local duplicate of an `ip:port`
+   *   wins over a remote one (pkg/proxy/endpointslicecache.go); pass the same name every time
    */
-  checkoutChanges(): ClusterChanges {
-    return this.#computeChanges(true);
+  checkoutChanges(nodeName = ''): ClusterChanges {
+    return this.#computeChanges(true, nodeName);
   }
 
-  #snapshot(service: string): Snapshot {
+  #snapshot(service: string, nodeName: string): Snapshot {
     const ports = new Map<string, string>();
     for (const p of this.servicePortsOf(service)) ports.set(p.key, JSON.stringify(p));
     const endpoints = new Map<string, string>();
-    for (const [k, eps] of this.endpointsOf(service)) endpoints.set(k, endpointFingerprint(eps));
+    for (const [k, eps] of this.endpointsOf(service, nodeName)) endpoints.set(k, endpointFingerprint(eps));
     return { ports, endpoints };
   }
 
-  #computeChanges(commit: boolean): ClusterChanges {
+  #computeChanges(commit: boolean, nodeName: string): ClusterChanges {
     const serviceUpdates = new Set<string>();
     const endpointUpdates = new Set<string>(this.#endpointDirty);
     const servicePorts = new Set<string>();
@@ -499,7 +559,7 @@ export class Cluster {
     const snapshots = new Map<string, Snapshot>();
     for (const svc of touched) {
       const before = this.#synced.get(svc) ?? EMPTY_SNAPSHOT;
-      const now = this.#snapshot(svc);
+      const now = this.#snapshot(svc, nodeName);
       snapshots.set(svc, now);
       let portsChanged = false;
       for (const k of new Set([...before.ports.keys(), ...now.ports.keys()])) {

@@ -386,22 +386,28 @@ function orderServices(ports: ServicePortInfo[], options: IptablesRulesOptions):
   return ports;
 }
 
+
 /**
- * The nat and filter rules of one full iptables-mode sync for `node`.
- *
- * @param cluster - Services and EndpointSlices
- * @param node - this node: name (endpoint locality), first InternalIP (the node IP), pod CIDR
- * @param config - kube-proxy configuration (masquerade bit/all, detect-local mode, cluster CIDR,
- *   localhostNodePorts, nodePortAddresses, conntrack tcpBeLiberal)
- * @param options - ordering and host capabilities
- * @throws {InvalidArgumentError} for `servicesOrder: 'random'` without an rng
+ * What one sync's rules depend on besides the service ports and their
+ * endpoints: configuration, node, host capabilities, large-cluster mode.
  */
-export function generateIptablesRules(
-  cluster: Cluster,
-  node: Node,
-  config: KubeProxyConfiguration,
-  options: IptablesRulesOptions = {},
-): IptablesRules {
+interface GenContext {
+  readonly node: Node;
+  readonly config: KubeProxyConfiguration;
+  readonly options: IptablesRulesOptions;
+  readonly nodeName: string;
+  readonly nodeIP: IPv4 | null;
+  readonly detector: Detector;
+  readonly mark: number;
+  readonly nfacct: boolean;
+  readonly randomFully: boolean;
+  readonly npaCidrs: readonly Cidr[];
+  readonly matchAll: boolean;
+  readonly localhostNodePorts: boolean;
+  readonly largeClusterMode: boolean;
+}
+
+function genContext(node: Node, config: KubeProxyConfiguration, options: IptablesRulesOptions, largeClusterMode: boolean): GenContext {
   const nfacct = options.nfacct ?? true;
   const randomFully = options.randomFully ?? true;
   const mark = (1 << config.iptables.masqueradeBit) >>> 0;
@@ -419,16 +425,419 @@ export function generateIptablesRules(
   // NodePortAddresses.ContainsIPv4Loopback: `cidr.IP.IsLoopback() || cidr.Contains(127.0.0.1)`
   const containsLoopback = npaCidrs.some((c) => cidrContains(LOOPBACK_NET, c.address) || cidrContains(c, LOOPBACK_IP));
   const localhostNodePorts = config.iptables.localhostNodePorts && (matchAll || containsLoopback);
+  return { node, config, options, nodeName, nodeIP, detector, mark, nfacct, randomFully, npaCidrs, matchAll, localhostNodePorts, largeClusterMode };
+}
 
-  const natBuf = new TableBuffer();
-  const filterBuf = new TableBuffer();
-  filterBuf.chains.push(KubeChain.SERVICES, KubeChain.EXTERNAL_SERVICES, KubeChain.FORWARD, KubeChain.NODEPORTS, KubeChain.PROXY_FIREWALL);
-  natBuf.chains.push(KubeChain.SERVICES, KubeChain.NODEPORTS, KubeChain.POSTROUTING, KubeChain.MARK_MASQ);
+/** Whether two contexts generate the same rules. */
+function sameContext(a: GenContext, b: GenContext): boolean {
+  return (
+    a.node === b.node &&
+    a.config === b.config &&
+    a.largeClusterMode === b.largeClusterMode &&
+    a.nfacct === b.nfacct &&
+    a.randomFully === b.randomFully &&
+    a.options.localAddresses === b.options.localAddresses
+  );
+}
+
+/** A rule of the restore input: its chain and spec. */
+export interface ChainRule {
+  readonly chain: string;
+  readonly spec: RuleSpec;
+}
+
+/**
+ * Everything one service port contributes to a sync, in kube-proxy's write
+ * order. A pure function of the service port, its endpoints and the sync's
+ * context, so it is reused between syncs while those are unchanged.
+ */
+export interface ServicePortFragment {
+  /** The service port it was generated for. */
+  readonly info: ServicePortInfo;
+  /** The endpoints it was generated from. */
+  readonly endpoints: readonly Endpoint[];
+  /** The summary reported for it. */
+  readonly rules: ServicePortRules;
+  /** nat rules in write order (KUBE-SERVICES/KUBE-NODEPORTS ones interleaved with its own chains'). */
+  readonly nat: readonly ChainRule[];
+  /** Indices into {@link ServicePortFragment.nat} of the rules in KUBE-SERVICES and KUBE-NODEPORTS. */
+  readonly natTop: readonly number[];
+  /** filter rules in write order. */
+  readonly filter: readonly ChainRule[];
+  /** Counted in `sync_proxy_rules_no_local_endpoints_total{traffic_policy="internal"}`. */
+  readonly noLocalInternal: boolean;
+  /** Counted in `sync_proxy_rules_no_local_endpoints_total{traffic_policy="external"}`. */
+  readonly noLocalExternal: boolean;
+}
+
+function servicePortFragment(ctx: GenContext, svc: ServicePortInfo, eps: readonly Endpoint[]): ServicePortFragment {
+  const { config, detector, nodeIP, nfacct, localhostNodePorts, largeClusterMode, nodeName } = ctx;
+  const natRules: ChainRule[] = [];
+  const natTop: number[] = [];
+  const filterRules: ChainRule[] = [];
+  const natChains: string[] = [];
+  let noLocalInternal = false;
+  let noLocalExternal = false;
   const nat = (chain: string, p: RuleParts): void => {
-    natBuf.add(chain, mk(p));
+    if (chain === KubeChain.SERVICES || chain === KubeChain.NODEPORTS) natTop.push(natRules.length);
+    natRules.push({ chain, spec: mk(p) });
   };
   const filter = (chain: string, p: RuleParts): void => {
-    filterBuf.add(chain, mk(p));
+    filterRules.push({ chain, spec: mk(p) });
+  };
+  const protocol = svc.protocol;
+  const proto = protocol.toLowerCase();
+  const spn = svc.nameString;
+  // servicePortPolicyClusterChain & co. share portProtoHash(spn, proto)
+  const hash = memoHash(spn + proto);
+  const clusterPolicyChain = `KUBE-SVC-${hash}`;
+  const localPolicyChain = `KUBE-SVL-${hash}`;
+  const externalTrafficChain = `KUBE-EXT-${hash}`;
+  const fwChain = `KUBE-FW-${hash}`;
+
+  const cat = categorizeEndpoints(eps, svc, nodeName);
+  const hasEndpoints = cat.hasAnyEndpoints;
+  const usesClusterPolicyChain = cat.clusterEndpoints.length > 0 && svc.usesClusterEndpoints;
+  const usesLocalPolicyChain = cat.localEndpoints.length > 0 && svc.usesLocalEndpoints;
+
+  let internalTrafficChain = clusterPolicyChain;
+  let hasInternalEndpoints = hasEndpoints;
+  if (svc.internalPolicyLocal) {
+    internalTrafficChain = localPolicyChain;
+    if (cat.localEndpoints.length === 0) hasInternalEndpoints = false;
+  }
+  let externalPolicyChain = clusterPolicyChain;
+  let hasExternalEndpoints = hasEndpoints;
+  if (svc.externalPolicyLocal) {
+    externalPolicyChain = localPolicyChain;
+    if (cat.localEndpoints.length === 0) hasExternalEndpoints = false;
+  }
+  const usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible;
+  const usesFWChain = hasEndpoints && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+  const loadBalancerTrafficChain = usesFWChain ? fwChain : externalTrafficChain;
+
+  let internalFilterTarget: TargetSpec = REJECT;
+  let internalFilterComment = '';
+  let externalFilterTarget: TargetSpec = REJECT;
+  let externalFilterComment = '';
+  if (!hasEndpoints) {
+    internalFilterComment = `${spn} has no endpoints`;
+    externalFilterComment = internalFilterComment;
+  } else {
+    if (!hasInternalEndpoints) {
+      internalFilterTarget = DROP;
+      internalFilterComment = `${spn} has no local endpoints`;
+      noLocalInternal = true;
+    }
+    if (!hasExternalEndpoints) {
+      externalFilterTarget = DROP;
+      externalFilterComment = `${spn} has no local endpoints`;
+      noLocalExternal = true;
+    }
+  }
+
+  const dportParts = (dst: IPv4): RuleParts => ({ dst: host(dst), protocol, matches: [], target: null });
+  const clusterIPDst = host(svc.clusterIP);
+  const clusterIPMatches: readonly MatchSpec[] = [comment(`${spn} cluster IP`), l4(protocol, svc.port)];
+
+  // Capture the clusterIP.
+  if (hasInternalEndpoints) {
+    nat(KubeChain.SERVICES, { dst: clusterIPDst, protocol, matches: clusterIPMatches, target: jump(internalTrafficChain) });
+  } else {
+    filter(KubeChain.SERVICES, {
+      ...dportParts(svc.clusterIP),
+      matches: [comment(internalFilterComment), l4(protocol, svc.port)],
+      target: internalFilterTarget,
+    });
+  }
+
+  // Capture externalIPs.
+  for (const ip of svc.externalIPs) {
+    if (hasEndpoints) {
+      nat(KubeChain.SERVICES, {
+        ...dportParts(ip),
+        matches: [comment(`${spn} external IP`), l4(protocol, svc.port)],
+        target: jump(externalTrafficChain),
+      });
+    }
+    if (!hasExternalEndpoints) {
+      filter(KubeChain.EXTERNAL_SERVICES, {
+        ...dportParts(ip),
+        matches: [comment(externalFilterComment), l4(protocol, svc.port)],
+        target: externalFilterTarget,
+      });
+    }
+  }
+
+  // Capture load-balancer ingress.
+  for (const ip of svc.loadBalancerVIPs) {
+    if (hasEndpoints) {
+      nat(KubeChain.SERVICES, {
+        ...dportParts(ip),
+        matches: [comment(`${spn} loadbalancer IP`), l4(protocol, svc.port)],
+        target: jump(loadBalancerTrafficChain),
+      });
+    }
+    if (usesFWChain) {
+      filter(KubeChain.PROXY_FIREWALL, {
+        ...dportParts(ip),
+        matches: [comment(`${spn} traffic not accepted by ${fwChain}`), l4(protocol, svc.port)],
+        target: DROP,
+      });
+    }
+  }
+  if (!hasExternalEndpoints) {
+    for (const ip of svc.loadBalancerVIPs) {
+      filter(KubeChain.EXTERNAL_SERVICES, {
+        ...dportParts(ip),
+        matches: [comment(externalFilterComment), l4(protocol, svc.port)],
+        target: externalFilterTarget,
+      });
+    }
+  }
+
+  // Capture nodeports (not subject to loadBalancerSourceRanges).
+  if (svc.nodePort !== 0) {
+    if (hasEndpoints) {
+      if (localhostNodePorts && nfacct) {
+        nat(KubeChain.NODEPORTS, {
+          dst: net(LOOPBACK_NET),
+          protocol,
+          matches: [comment(spn), l4(protocol, svc.nodePort), { module: 'nfacct', name: NFACCT_LOCALHOST_NODEPORTS_ACCEPTED }],
+          target: jump(externalTrafficChain),
+        });
+      }
+      nat(KubeChain.NODEPORTS, {
+        protocol,
+        matches: [comment(spn), l4(protocol, svc.nodePort)],
+        target: jump(externalTrafficChain),
+      });
+    }
+    if (!hasExternalEndpoints) {
+      filter(KubeChain.EXTERNAL_SERVICES, {
+        protocol,
+        matches: [
+          comment(externalFilterComment),
+          { module: 'addrtype', dstType: { types: AddrTypeBit.LOCAL, invert: false }, limitIfaceIn: false, limitIfaceOut: false },
+          l4(protocol, svc.nodePort),
+        ],
+        target: externalFilterTarget,
+      });
+    }
+  }
+
+  // Capture healthCheckNodePorts (always TCP).
+  if (svc.healthCheckNodePort !== 0) {
+    filter(KubeChain.NODEPORTS, {
+      protocol: 'TCP',
+      matches: [comment(`${spn} health check node port`), l4('TCP', svc.healthCheckNodePort)],
+      target: ACCEPT,
+    });
+  }
+
+  // --- per-service chains (a partial sync skips these for unchanged services) ---
+
+  // Internal traffic: masquerade off-cluster traffic to the cluster IP.
+  if (hasInternalEndpoints) {
+    const base: RuleParts = { dst: clusterIPDst, protocol, matches: clusterIPMatches, target: JUMP_MARK_MASQ };
+    if (config.iptables.masqueradeAll) nat(internalTrafficChain, base);
+    else if (detector.kind !== 'none') nat(internalTrafficChain, { ...base, ...detect(detector, true) });
+  }
+
+  // External traffic.
+  if (usesExternalTrafficChain) {
+    natChains.push(externalTrafficChain);
+    if (!svc.externalPolicyLocal) {
+      nat(externalTrafficChain, {
+        matches: [comment(`masquerade traffic for ${spn} external destinations`)],
+        target: JUMP_MARK_MASQ,
+      });
+    } else {
+      if (detector.kind !== 'none') {
+        nat(externalTrafficChain, {
+          ...detect(detector, false),
+          matches: [comment(`pod traffic for ${spn} external destinations`)],
+          target: jump(clusterPolicyChain),
+        });
+      }
+      const srcLocal: MatchSpec = {
+        module: 'addrtype',
+        srcType: { types: AddrTypeBit.LOCAL, invert: false },
+        limitIfaceIn: false,
+        limitIfaceOut: false,
+      };
+      nat(externalTrafficChain, {
+        matches: [comment(`masquerade LOCAL traffic for ${spn} external destinations`), srcLocal],
+        target: JUMP_MARK_MASQ,
+      });
+      nat(externalTrafficChain, {
+        matches: [comment(`route LOCAL traffic for ${spn} external destinations`), srcLocal],
+        target: jump(clusterPolicyChain),
+      });
+    }
+    if (hasExternalEndpoints) nat(externalTrafficChain, { matches: [], target: jump(externalPolicyChain) });
+  }
+
+  // Firewall chain for loadBalancerSourceRanges.
+  if (usesFWChain) {
+    natChains.push(fwChain);
+    const fwComment = comment(`${spn} loadbalancer IP`);
+    let allowFromNode = false;
+    for (const c of svc.loadBalancerSourceRanges) {
+      nat(fwChain, { src: net(c), matches: [fwComment], target: jump(externalTrafficChain) });
+      if (nodeIP !== null && cidrContains(c, nodeIP)) allowFromNode = true;
+    }
+    if (allowFromNode) {
+      for (const ip of svc.loadBalancerVIPs) {
+        nat(fwChain, { src: host(ip), matches: [fwComment], target: jump(externalTrafficChain) });
+      }
+    }
+    nat(fwChain, { matches: [comment(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`)], target: null });
+  }
+
+  const sepChain = (ep: Endpoint): string => `KUBE-SEP-${memoHash(spn + proto + ep.endpointString)}`;
+  // appendServiceCommentLocked: no comments on SVC→SEP and SEP rules in large-cluster mode
+  const epComment = (ep: Endpoint): MatchSpec[] => (largeClusterMode ? [] : [comment(`${spn} -> ${ep.endpointString}`)]);
+  const writeServiceToEndpointRules = (chain: string, eps: readonly Endpoint[]): void => {
+    if (svc.sessionAffinity === 'ClientIP') {
+      for (const ep of eps) {
+        const sep = sepChain(ep);
+        const matches = epComment(ep);
+        matches.push(recent('rcheck', sep, svc.stickyMaxAgeSeconds, true));
+        nat(chain, { matches, target: jump(sep) });
+      }
+    }
+    const n = eps.length;
+    for (let i = 0; i < n; i++) {
+      const ep = eps[i]!;
+      const matches = epComment(ep);
+      if (i < n - 1) matches.push(statistic(n - i));
+      nat(chain, { matches, target: jump(sepChain(ep)) });
+    }
+  };
+
+  if (usesClusterPolicyChain) {
+    natChains.push(clusterPolicyChain);
+    writeServiceToEndpointRules(clusterPolicyChain, cat.clusterEndpoints);
+  }
+  if (usesLocalPolicyChain) {
+    natChains.push(localPolicyChain);
+    writeServiceToEndpointRules(localPolicyChain, cat.localEndpoints);
+  }
+
+  // Per-endpoint chains.
+  const sepComment: readonly MatchSpec[] = largeClusterMode ? [] : [comment(spn)];
+  const sepDnatMatches: readonly MatchSpec[] = [...sepComment, l4(protocol)];
+  for (const ep of cat.allReachableEndpoints) {
+    const chain = sepChain(ep);
+    natChains.push(chain);
+    nat(chain, { src: host(ep.ip), matches: sepComment, target: JUMP_MARK_MASQ });
+    const matches = svc.sessionAffinity === 'ClientIP' ? [...sepComment, recent('set', chain, 0, false), l4(protocol)] : sepDnatMatches;
+    nat(chain, {
+      protocol,
+      matches,
+      target: {
+        kind: 'DNAT',
+        range: { minAddr: ep.ip, maxAddr: ep.ip, hasPorts: true, minPort: ep.port, maxPort: ep.port },
+        random: false,
+        persistent: false,
+      },
+    });
+  }
+
+  return {
+    info: svc,
+    endpoints: eps,
+    rules: {
+      key: svc.key,
+      service: svc.service,
+      nameString: spn,
+      natChains,
+      natRules: natRules.length,
+      filterRules: filterRules.length,
+      hasEndpoints,
+    },
+    nat: natRules,
+    natTop,
+    filter: filterRules,
+    noLocalInternal,
+    noLocalExternal,
+  };
+}
+
+/** Structural equality of AST values (plain objects, arrays, primitives). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const k of keys) if (!Object.hasOwn(y, k) || !sameValue(x[k], y[k])) return false;
+  return true;
+}
+
+/**
+ * A regenerated fragment whose rules reuse the previous fragment's rule
+ * objects where they are structurally the same (matched by chain and position
+ * in the chain): unchanged rules keep their identity from sync to sync, which
+ * is what the ruleset and the restore sizer recognise cheaply.
+ */
+function reuseRules(fresh: ServicePortFragment, old: ServicePortFragment): ServicePortFragment {
+  const reuse = (now: readonly ChainRule[], before: readonly ChainRule[]): ChainRule[] => {
+    const byChain = new Map<string, ChainRule[]>();
+    for (const r of before) {
+      let l = byChain.get(r.chain);
+      if (l === undefined) {
+        l = [];
+        byChain.set(r.chain, l);
+      }
+      l.push(r);
+    }
+    const seen = new Map<string, number>();
+    return now.map((r) => {
+      const k = seen.get(r.chain) ?? 0;
+      seen.set(r.chain, k + 1);
+      const prev = byChain.get(r.chain)?.[k];
+      return prev !== undefined && sameValue(prev.spec, r.spec) ? prev : r;
+    });
+  };
+  return { ...fresh, nat: reuse(fresh.nat, old.nat), filter: reuse(fresh.filter, old.filter) };
+}
+
+/** The rules of a sync that do not belong to a service port. */
+export interface FixedRules {
+  /** filter chains declared, in order. */
+  readonly filterChains: readonly string[];
+  /** nat chains declared before the service ports' own. */
+  readonly natChains: readonly string[];
+  /** filter rules before the service ports' (KUBE-FIREWALL). */
+  readonly filterHead: readonly ChainRule[];
+  /** filter rules after them (KUBE-FORWARD). */
+  readonly filterTail: readonly ChainRule[];
+  /** nat rules before them (KUBE-POSTROUTING, KUBE-MARK-MASQ). */
+  readonly natHead: readonly ChainRule[];
+  /** nat rules after them (the NodePort tail call in KUBE-SERVICES). */
+  readonly natTail: readonly ChainRule[];
+}
+
+function fixedRules(ctx: GenContext): FixedRules {
+  const { config, mark, nfacct, randomFully, localhostNodePorts, matchAll, npaCidrs, node } = ctx;
+  const filterChains: string[] = [KubeChain.SERVICES, KubeChain.EXTERNAL_SERVICES, KubeChain.FORWARD, KubeChain.NODEPORTS, KubeChain.PROXY_FIREWALL];
+  const natChains: string[] = [KubeChain.SERVICES, KubeChain.NODEPORTS, KubeChain.POSTROUTING, KubeChain.MARK_MASQ];
+  let natOut: ChainRule[] = [];
+  let filterOut: ChainRule[] = [];
+  const nat = (chain: string, p: RuleParts): void => {
+    natOut.push({ chain, spec: mk(p) });
+  };
+  const filter = (chain: string, p: RuleParts): void => {
+    filterOut.push({ chain, spec: mk(p) });
   };
 
   // KUBE-POSTROUTING and KUBE-MARK-MASQ
@@ -441,7 +850,7 @@ export function generateIptablesRules(
   nat(KubeChain.MARK_MASQ, { matches: [], target: { kind: 'MARK', value: mark, mask: mark } });
 
   if (localhostNodePorts) {
-    filterBuf.chains.push(KubeChain.FIREWALL);
+    filterChains.push(KubeChain.FIREWALL);
     filter(KubeChain.FIREWALL, {
       dst: net(LOOPBACK_NET),
       src: net(LOOPBACK_NET, true),
@@ -456,293 +865,10 @@ export function generateIptablesRules(
     });
   }
 
-  const ports = orderServices(cluster.servicePorts(), options);
-  const endpointsOf = new Map<string, readonly Endpoint[]>();
-  let totalEndpoints = 0;
-  for (const sp of ports) {
-    const eps = cluster.endpoints(sp, nodeName);
-    endpointsOf.set(sp.key, eps);
-    totalEndpoints += eps.length;
-  }
-  const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
-  let noLocalInternal = 0;
-  let noLocalExternal = 0;
-  const services: ServicePortRules[] = [];
-
-  for (const svc of ports) {
-    const natRulesBefore = natBuf.ruleCount;
-    const filterRulesBefore = filterBuf.ruleCount;
-    const natChainsBefore = natBuf.chains.length;
-    const protocol = svc.protocol;
-    const proto = protocol.toLowerCase();
-    const spn = svc.nameString;
-    // servicePortPolicyClusterChain & co. share portProtoHash(spn, proto)
-    const hash = memoHash(spn + proto);
-    const clusterPolicyChain = `KUBE-SVC-${hash}`;
-    const localPolicyChain = `KUBE-SVL-${hash}`;
-    const externalTrafficChain = `KUBE-EXT-${hash}`;
-    const fwChain = `KUBE-FW-${hash}`;
-
-    const cat = categorizeEndpoints(endpointsOf.get(svc.key) ?? [], svc, nodeName);
-    const hasEndpoints = cat.hasAnyEndpoints;
-    const usesClusterPolicyChain = cat.clusterEndpoints.length > 0 && svc.usesClusterEndpoints;
-    const usesLocalPolicyChain = cat.localEndpoints.length > 0 && svc.usesLocalEndpoints;
-
-    let internalTrafficChain = clusterPolicyChain;
-    let hasInternalEndpoints = hasEndpoints;
-    if (svc.internalPolicyLocal) {
-      internalTrafficChain = localPolicyChain;
-      if (cat.localEndpoints.length === 0) hasInternalEndpoints = false;
-    }
-    let externalPolicyChain = clusterPolicyChain;
-    let hasExternalEndpoints = hasEndpoints;
-    if (svc.externalPolicyLocal) {
-      externalPolicyChain = localPolicyChain;
-      if (cat.localEndpoints.length === 0) hasExternalEndpoints = false;
-    }
-    const usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible;
-    const usesFWChain = hasEndpoints && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
-    const loadBalancerTrafficChain = usesFWChain ? fwChain : externalTrafficChain;
-
-    let internalFilterTarget: TargetSpec = REJECT;
-    let internalFilterComment = '';
-    let externalFilterTarget: TargetSpec = REJECT;
-    let externalFilterComment = '';
-    if (!hasEndpoints) {
-      internalFilterComment = `${spn} has no endpoints`;
-      externalFilterComment = internalFilterComment;
-    } else {
-      if (!hasInternalEndpoints) {
-        internalFilterTarget = DROP;
-        internalFilterComment = `${spn} has no local endpoints`;
-        noLocalInternal++;
-      }
-      if (!hasExternalEndpoints) {
-        externalFilterTarget = DROP;
-        externalFilterComment = `${spn} has no local endpoints`;
-        noLocalExternal++;
-      }
-    }
-
-    const dportParts = (dst: IPv4): RuleParts => ({ dst: host(dst), protocol, matches: [], target: null });
-    const clusterIPDst = host(svc.clusterIP);
-    const clusterIPMatches: readonly MatchSpec[] = [comment(`${spn} cluster IP`), l4(protocol, svc.port)];
-
-    // Capture the clusterIP.
-    if (hasInternalEndpoints) {
-      nat(KubeChain.SERVICES, { dst: clusterIPDst, protocol, matches: clusterIPMatches, target: jump(internalTrafficChain) });
-    } else {
-      filter(KubeChain.SERVICES, {
-        ...dportParts(svc.clusterIP),
-        matches: [comment(internalFilterComment), l4(protocol, svc.port)],
-        target: internalFilterTarget,
-      });
-    }
-
-    // Capture externalIPs.
-    for (const ip of svc.externalIPs) {
-      if (hasEndpoints) {
-        nat(KubeChain.SERVICES, {
-          ...dportParts(ip),
-          matches: [comment(`${spn} external IP`), l4(protocol, svc.port)],
-          target: jump(externalTrafficChain),
-        });
-      }
-      if (!hasExternalEndpoints) {
-        filter(KubeChain.EXTERNAL_SERVICES, {
-          ...dportParts(ip),
-          matches: [comment(externalFilterComment), l4(protocol, svc.port)],
-          target: externalFilterTarget,
-        });
-      }
-    }
-
-    // Capture load-balancer ingress.
-    for (const ip of svc.loadBalancerVIPs) {
-      if (hasEndpoints) {
-        nat(KubeChain.SERVICES, {
-          ...dportParts(ip),
-          matches: [comment(`${spn} loadbalancer IP`), l4(protocol, svc.port)],
-          target: jump(loadBalancerTrafficChain),
-        });
-      }
-      if (usesFWChain) {
-        filter(KubeChain.PROXY_FIREWALL, {
-          ...dportParts(ip),
-          matches: [comment(`${spn} traffic not accepted by ${fwChain}`), l4(protocol, svc.port)],
-          target: DROP,
-        });
-      }
-    }
-    if (!hasExternalEndpoints) {
-      for (const ip of svc.loadBalancerVIPs) {
-        filter(KubeChain.EXTERNAL_SERVICES, {
-          ...dportParts(ip),
-          matches: [comment(externalFilterComment), l4(protocol, svc.port)],
-          target: externalFilterTarget,
-        });
-      }
-    }
-
-    // Capture nodeports (not subject to loadBalancerSourceRanges).
-    if (svc.nodePort !== 0) {
-      if (hasEndpoints) {
-        if (localhostNodePorts && nfacct) {
-          nat(KubeChain.NODEPORTS, {
-            dst: net(LOOPBACK_NET),
-            protocol,
-            matches: [comment(spn), l4(protocol, svc.nodePort), { module: 'nfacct', name: NFACCT_LOCALHOST_NODEPORTS_ACCEPTED }],
-            target: jump(externalTrafficChain),
-          });
-        }
-        nat(KubeChain.NODEPORTS, {
-          protocol,
-          matches: [comment(spn), l4(protocol, svc.nodePort)],
-          target: jump(externalTrafficChain),
-        });
-      }
-      if (!hasExternalEndpoints) {
-        filter(KubeChain.EXTERNAL_SERVICES, {
-          protocol,
-          matches: [
-            comment(externalFilterComment),
-            { module: 'addrtype', dstType: { types: AddrTypeBit.LOCAL, invert: false }, limitIfaceIn: false, limitIfaceOut: false },
-            l4(protocol, svc.nodePort),
-          ],
-          target: externalFilterTarget,
-        });
-      }
-    }
-
-    // Capture healthCheckNodePorts (always TCP).
-    if (svc.healthCheckNodePort !== 0) {
-      filter(KubeChain.NODEPORTS, {
-        protocol: 'TCP',
-        matches: [comment(`${spn} health check node port`), l4('TCP', svc.healthCheckNodePort)],
-        target: ACCEPT,
-      });
-    }
-
-    // --- per-service chains (a partial sync skips these for unchanged services) ---
-
-    // Internal traffic: masquerade off-cluster traffic to the cluster IP.
-    if (hasInternalEndpoints) {
-      const base: RuleParts = { dst: clusterIPDst, protocol, matches: clusterIPMatches, target: JUMP_MARK_MASQ };
-      if (config.iptables.masqueradeAll) nat(internalTrafficChain, base);
-      else if (detector.kind !== 'none') nat(internalTrafficChain, { ...base, ...detect(detector, true) });
-    }
-
-    // External traffic.
-    if (usesExternalTrafficChain) {
-      natBuf.chains.push(externalTrafficChain);
-      if (!svc.externalPolicyLocal) {
-        nat(externalTrafficChain, {
-          matches: [comment(`masquerade traffic for ${spn} external destinations`)],
-          target: JUMP_MARK_MASQ,
-        });
-      } else {
-        if (detector.kind !== 'none') {
-          nat(externalTrafficChain, {
-            ...detect(detector, false),
-            matches: [comment(`pod traffic for ${spn} external destinations`)],
-            target: jump(clusterPolicyChain),
-          });
-        }
-        const srcLocal: MatchSpec = {
-          module: 'addrtype',
-          srcType: { types: AddrTypeBit.LOCAL, invert: false },
-          limitIfaceIn: false,
-          limitIfaceOut: false,
-        };
-        nat(externalTrafficChain, {
-          matches: [comment(`masquerade LOCAL traffic for ${spn} external destinations`), srcLocal],
-          target: JUMP_MARK_MASQ,
-        });
-        nat(externalTrafficChain, {
-          matches: [comment(`route LOCAL traffic for ${spn} external destinations`), srcLocal],
-          target: jump(clusterPolicyChain),
-        });
-      }
-      if (hasExternalEndpoints) nat(externalTrafficChain, { matches: [], target: jump(externalPolicyChain) });
-    }
-
-    // Firewall chain for loadBalancerSourceRanges.
-    if (usesFWChain) {
-      natBuf.chains.push(fwChain);
-      const fwComment = comment(`${spn} loadbalancer IP`);
-      let allowFromNode = false;
-      for (const c of svc.loadBalancerSourceRanges) {
-        nat(fwChain, { src: net(c), matches: [fwComment], target: jump(externalTrafficChain) });
-        if (nodeIP !== null && cidrContains(c, nodeIP)) allowFromNode = true;
-      }
-      if (allowFromNode) {
-        for (const ip of svc.loadBalancerVIPs) {
-          nat(fwChain, { src: host(ip), matches: [fwComment], target: jump(externalTrafficChain) });
-        }
-      }
-      nat(fwChain, { matches: [comment(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`)], target: null });
-    }
-
-    const sepChain = (ep: Endpoint): string => `KUBE-SEP-${memoHash(spn + proto + ep.endpointString)}`;
-    // appendServiceCommentLocked: no comments on SVC→SEP and SEP rules in large-cluster mode
-    const epComment = (ep: Endpoint): MatchSpec[] => (largeClusterMode ? [] : [comment(`${spn} -> ${ep.endpointString}`)]);
-    const writeServiceToEndpointRules = (chain: string, eps: readonly Endpoint[]): void => {
-      if (svc.sessionAffinity === 'ClientIP') {
-        for (const ep of eps) {
-          const sep = sepChain(ep);
-          const matches = epComment(ep);
-          matches.push(recent('rcheck', sep, svc.stickyMaxAgeSeconds, true));
-          nat(chain, { matches, target: jump(sep) });
-        }
-      }
-      const n = eps.length;
-      for (let i = 0; i < n; i++) {
-        const ep = eps[i]!;
-        const matches = epComment(ep);
-        if (i < n - 1) matches.push(statistic(n - i));
-        nat(chain, { matches, target: jump(sepChain(ep)) });
-      }
-    };
-
-    if (usesClusterPolicyChain) {
-      natBuf.chains.push(clusterPolicyChain);
-      writeServiceToEndpointRules(clusterPolicyChain, cat.clusterEndpoints);
-    }
-    if (usesLocalPolicyChain) {
-      natBuf.chains.push(localPolicyChain);
-      writeServiceToEndpointRules(localPolicyChain, cat.localEndpoints);
-    }
-
-    // Per-endpoint chains.
-    const sepComment: readonly MatchSpec[] = largeClusterMode ? [] : [comment(spn)];
-    const sepDnatMatches: readonly MatchSpec[] = [...sepComment, l4(protocol)];
-    for (const ep of cat.allReachableEndpoints) {
-      const chain = sepChain(ep);
-      natBuf.chains.push(chain);
-      nat(chain, { src: host(ep.ip), matches: sepComment, target: JUMP_MARK_MASQ });
-      const matches = svc.sessionAffinity === 'ClientIP' ? [...sepComment, recent('set', chain, 0, false), l4(protocol)] : sepDnatMatches;
-      nat(chain, {
-        protocol,
-        matches,
-        target: {
-          kind: 'DNAT',
-          range: { minAddr: ep.ip, maxAddr: ep.ip, hasPorts: true, minPort: ep.port, maxPort: ep.port },
-          random: false,
-          persistent: false,
-        },
-      });
-    }
-
-    services.push({
-      key: svc.key,
-      service: svc.service,
-      nameString: spn,
-      natChains: natBuf.chains.slice(natChainsBefore),
-      natRules: natBuf.ruleCount - natRulesBefore,
-      filterRules: filterBuf.ruleCount - filterRulesBefore,
-      hasEndpoints,
-    });
-  }
+  const natHead = natOut;
+  const filterHead = filterOut;
+  natOut = [];
+  filterOut = [];
 
   // The NodePort tail call: after every service rule in KUBE-SERVICES.
   if (matchAll) {
@@ -755,7 +881,7 @@ export function generateIptablesRules(
       target: jump(KubeChain.NODEPORTS),
     });
   } else {
-    const locals = options.localAddresses ?? [LOOPBACK_IP, ...node.internalIPs];
+    const locals = ctx.options.localAddresses ?? [LOOPBACK_IP, ...node.internalIPs];
     const seen = new Set<IPv4>();
     for (const ip of locals) {
       if (seen.has(ip) || !npaCidrs.some((c) => cidrContains(c, ip))) continue;
@@ -786,28 +912,342 @@ export function generateIptablesRules(
     ],
     target: ACCEPT,
   });
+  return { filterChains, natChains, filterHead, filterTail: filterOut, natHead, natTail: natOut };
+}
 
-  const jumpRules = ensuredJumpRules(options.kubeletFirst ?? true);
-  const order = options.chainOrder ?? 'sorted';
-  const filterTable = buildTable('filter', filterBuf, jumpRules, order);
-  const natTable = buildTable('nat', natBuf, jumpRules, order);
+/**
+ * The rules of one sync, per service port, before they are laid out as
+ * tables or a restore input: what {@link generateIptablesRules} returns
+ * and what the sync engine writes (whole or in part) are both made from it.
+ */
+export interface IptablesRulesPlan {
+  /** One fragment per service port, in visiting order. */
+  readonly fragments: readonly ServicePortFragment[];
+  /** The rules outside the service ports. */
+  readonly fixed: FixedRules;
+  /** Jump rules ensured in the built-in chains. */
+  readonly jumpRules: readonly JumpRule[];
+  /** Rules of a full restore input, per table. */
+  readonly ruleCounts: { readonly filter: number; readonly nat: number };
+  /** Chains declared by a full restore input, per table. */
+  readonly chainCounts: { readonly filter: number; readonly nat: number };
+  /** Total endpoints over all service ports. */
+  readonly totalEndpoints: number;
+  readonly largeClusterMode: boolean;
+  readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
+}
+
+/**
+ * Keeps each service port's generated rules between syncs and reuses them
+ * while the service port, its endpoints (both compared by identity: the
+ * {@link Cluster} hands out the same objects until they change) and the
+ * sync's context are unchanged. What is generated is identical to a fresh
+ * generation: a fragment is a pure function of those inputs.
+ */
+export class IptablesRulesCache {
+  #ctx: GenContext | null = null;
+  #fixed: FixedRules | null = null;
+  #fragments = new Map<string, ServicePortFragment>();
+  #sorted: ServicePortInfo[] | null = null;
+  #sortedVersion = -1;
+  #sortedCluster: Cluster | null = null;
+  #jumps = new Map<boolean, readonly JumpRule[]>();
+  #index: Map<string, number[]> | null = null;
+  /** @internal The last plan made in sorted order, and what it was made from. */
+  last: LastPlan | null = null;
+
+  /** Fragments currently held. */
+  get size(): number {
+    return this.#fragments.size;
+  }
+
+  /** Drops everything. */
+  clear(): void {
+    this.#ctx = null;
+    this.#fixed = null;
+    this.#fragments.clear();
+    this.#sorted = null;
+    this.#sortedCluster = null;
+    this.#index = null;
+    this.last = null;
+  }
+
+  /** @internal The service ports in sorted visiting order (re-sorted only when the cluster's ports changed). */
+  sortedPorts(cluster: Cluster): readonly ServicePortInfo[] {
+    if (this.#sorted === null || this.#sortedCluster !== cluster || this.#sortedVersion !== cluster.portsVersion) {
+      this.#sorted = orderServices(cluster.servicePorts(), { servicesOrder: 'sorted' });
+      this.#sortedCluster = cluster;
+      this.#sortedVersion = cluster.portsVersion;
+      this.#index = null;
+    }
+    return this.#sorted;
+  }
+
+  /** @internal Positions of a Service's ports in the sorted order. */
+  indicesOf(service: string): readonly number[] {
+    if (this.#index === null) {
+      const index = new Map<string, number[]>();
+      (this.#sorted ?? []).forEach((p, i) => {
+        const l = index.get(p.service);
+        if (l === undefined) index.set(p.service, [i]);
+        else l.push(i);
+      });
+      this.#index = index;
+    }
+    return this.#index.get(service) ?? [];
+  }
+
+  /** @internal The context to generate with: the previous one (and its fragments) when equivalent. */
+  context(ctx: GenContext): { ctx: GenContext; fixed: FixedRules } {
+    if (this.#ctx === null || this.#fixed === null || !sameContext(this.#ctx, ctx)) {
+      this.#ctx = ctx;
+      this.#fixed = fixedRules(ctx);
+      this.#fragments.clear();
+    }
+    return { ctx: this.#ctx, fixed: this.#fixed };
+  }
+
+  /** @internal The fragment of a service port, regenerated when its inputs changed. */
+  fragment(ctx: GenContext, svc: ServicePortInfo, eps: readonly Endpoint[]): ServicePortFragment {
+    let f = this.#fragments.get(svc.key);
+    if (f === undefined || f.info !== svc || f.endpoints !== eps) {
+      const fresh = servicePortFragment(ctx, svc, eps);
+      f = f === undefined ? fresh : reuseRules(fresh, f);
+      this.#fragments.set(svc.key, f);
+    }
+    return f;
+  }
+
+  /** @internal Forgets service ports not in `ports` (every one of them has a fragment by now). */
+  prune(ports: readonly ServicePortInfo[]): void {
+    if (ports.length === this.#fragments.size) return;
+    const live = new Set<string>();
+    for (const p of ports) live.add(p.key);
+    for (const k of [...this.#fragments.keys()]) if (!live.has(k)) this.#fragments.delete(k);
+  }
+
+  /** @internal */
+  jumpRules(kubeletFirst: boolean): readonly JumpRule[] {
+    let j = this.#jumps.get(kubeletFirst);
+    if (j === undefined) {
+      j = ensuredJumpRules(kubeletFirst);
+      this.#jumps.set(kubeletFirst, j);
+    }
+    return j;
+  }
+}
+
+/** What an incremental plan starts from. */
+interface LastPlan {
+  readonly cluster: Cluster;
+  readonly nodeName: string;
+  readonly ports: readonly ServicePortInfo[];
+  readonly eps: readonly (readonly Endpoint[])[];
+  readonly ctx: GenContext;
+  /** `cluster.changeSeq` when it was made. */
+  readonly seq: number;
+  readonly plan: IptablesRulesPlan;
+}
+
+/**
+ * The plan after changes to a few Services: the previous plan with only those
+ * Services' ports looked up again (their endpoints, their fragments). Null
+ * when that does not apply (other ports, another context, history lost).
+ */
+function planIncrementally(
+  cluster: Cluster,
+  node: Node,
+  config: KubeProxyConfiguration,
+  options: IptablesRulesOptions,
+  cache: IptablesRulesCache,
+  ports: readonly ServicePortInfo[],
+): IptablesRulesPlan | null {
+  const last = cache.last;
+  if (last?.cluster !== cluster || last.ports !== ports || last.nodeName !== node.name) return null;
+  const dirty = cluster.changedSince(last.seq);
+  if (dirty === null) return null;
+  const seq = cluster.changeSeq;
+  const eps = last.eps.slice();
+  let totalEndpoints = last.plan.totalEndpoints;
+  const changed: number[] = [];
+  for (const service of dirty) {
+    for (const i of cache.indicesOf(service)) {
+      const e = cluster.endpoints(ports[i]!, node.name);
+      totalEndpoints += e.length - eps[i]!.length;
+      eps[i] = e;
+      changed.push(i);
+    }
+  }
+  const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+  const { ctx, fixed } = cache.context(genContext(node, config, options, largeClusterMode));
+  if (ctx !== last.ctx) return null;
+  const prev = last.plan;
+  const fragments = prev.fragments.slice();
+  let natRules = prev.ruleCounts.nat;
+  let filterRules = prev.ruleCounts.filter;
+  let natChains = prev.chainCounts.nat;
+  let noLocalInternal = prev.noLocalEndpoints.internal;
+  let noLocalExternal = prev.noLocalEndpoints.external;
+  for (const i of changed) {
+    const old = fragments[i]!;
+    const f = cache.fragment(ctx, ports[i]!, eps[i]!);
+    fragments[i] = f;
+    natRules += f.nat.length - old.nat.length;
+    filterRules += f.filter.length - old.filter.length;
+    natChains += f.rules.natChains.length - old.rules.natChains.length;
+    noLocalInternal += Number(f.noLocalInternal) - Number(old.noLocalInternal);
+    noLocalExternal += Number(f.noLocalExternal) - Number(old.noLocalExternal);
+  }
+  const plan: IptablesRulesPlan = {
+    fragments,
+    fixed,
+    jumpRules: cache.jumpRules(options.kubeletFirst ?? true),
+    ruleCounts: { filter: filterRules, nat: natRules },
+    chainCounts: { filter: fixed.filterChains.length, nat: natChains },
+    totalEndpoints,
+    largeClusterMode,
+    noLocalEndpoints: { internal: noLocalInternal, external: noLocalExternal },
+  };
+  cache.last = { cluster, nodeName: node.name, ports, eps, ctx, seq, plan };
+  return plan;
+}
+
+/**
+ * The rules of one full iptables-mode sync for `node`, per service port
+ * (see {@link IptablesRulesPlan}).
+ *
+ * @param cache - reuses unchanged service ports' rules from earlier calls (same results)
+ * @throws {InvalidArgumentError} for `servicesOrder: 'random'` without an rng
+ */
+export function planIptablesRules(
+  cluster: Cluster,
+  node: Node,
+  config: KubeProxyConfiguration,
+  options: IptablesRulesOptions = {},
+  cache: IptablesRulesCache = new IptablesRulesCache(),
+): IptablesRulesPlan {
+  const nodeName = node.name;
+  const sorted = (options.servicesOrder ?? 'sorted') === 'sorted';
+  const ports: readonly ServicePortInfo[] = sorted ? cache.sortedPorts(cluster) : orderServices(cluster.servicePorts(), options);
+  if (sorted) {
+    const plan = planIncrementally(cluster, node, config, options, cache, ports);
+    if (plan !== null) return plan;
+  }
+  const seq = cluster.changeSeq;
+  const eps: (readonly Endpoint[])[] = new Array<readonly Endpoint[]>(ports.length);
+  let totalEndpoints = 0;
+  for (let i = 0; i < ports.length; i++) {
+    const e = cluster.endpoints(ports[i]!, nodeName);
+    eps[i] = e;
+    totalEndpoints += e.length;
+  }
+  const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+  const { ctx, fixed } = cache.context(genContext(node, config, options, largeClusterMode));
+  const fragments: ServicePortFragment[] = new Array<ServicePortFragment>(ports.length);
+  let natRules = fixed.natHead.length + fixed.natTail.length;
+  let filterRules = fixed.filterHead.length + fixed.filterTail.length;
+  let natChains = fixed.natChains.length;
+  let noLocalInternal = 0;
+  let noLocalExternal = 0;
+  for (let i = 0; i < ports.length; i++) {
+    const f = cache.fragment(ctx, ports[i]!, eps[i]!);
+    fragments[i] = f;
+    natRules += f.nat.length;
+    filterRules += f.filter.length;
+    natChains += f.rules.natChains.length;
+    if (f.noLocalInternal) noLocalInternal++;
+    if (f.noLocalExternal) noLocalExternal++;
+  }
+  cache.prune(ports);
+  const plan: IptablesRulesPlan = {
+    fragments,
+    fixed,
+    jumpRules: cache.jumpRules(options.kubeletFirst ?? true),
+    ruleCounts: { filter: filterRules, nat: natRules },
+    chainCounts: { filter: fixed.filterChains.length, nat: natChains },
+    totalEndpoints,
+    largeClusterMode,
+    noLocalEndpoints: { internal: noLocalInternal, external: noLocalExternal },
+  };
+  cache.last = sorted ? { cluster, nodeName, ports, eps, ctx, seq, plan } : null;
+  return plan;
+}
+
+/**
+ * The nat and filter rules of one full iptables-mode sync for `node`.
+ *
+ * @param cluster - Services and EndpointSlices
+ * @param node - this node: name (endpoint locality), first InternalIP (the node IP), pod CIDR
+ * @param config - kube-proxy configuration (masquerade bit/all, detect-local mode, cluster CIDR,
+ *   localhostNodePorts, nodePortAddresses, conntrack tcpBeLiberal)
+ * @param options - ordering and host capabilities
+ * @throws {InvalidArgumentError} for `servicesOrder: 'random'` without an rng
+ */
+export function generateIptablesRules(
+  cluster: Cluster,
+  node: Node,
+  config: KubeProxyConfiguration,
+  options: IptablesRulesOptions = {},
+): IptablesRules {
+  return assembleIptablesRules(planIptablesRules(cluster, node, config, options), options.chainOrder ?? 'sorted');
+}
+
+/**
+ * Lays a plan out as {@link IptablesRules} (tables, restore input, counts).
+ *
+ * @param order - chain order of the tables (see {@link IptablesRulesOptions.chainOrder})
+ */
+export function assembleIptablesRules(plan: IptablesRulesPlan, order: 'sorted' | 'restore'): IptablesRules {
+  const natBuf = new TableBuffer();
+  const filterBuf = new TableBuffer();
+  const fixed = plan.fixed;
+  filterBuf.chains.push(...fixed.filterChains);
+  natBuf.chains.push(...fixed.natChains);
+  for (const r of fixed.natHead) natBuf.add(r.chain, r.spec);
+  for (const r of fixed.filterHead) filterBuf.add(r.chain, r.spec);
+  const services: ServicePortRules[] = [];
+  for (const f of plan.fragments) {
+    for (const c of f.rules.natChains) natBuf.chains.push(c);
+    for (const r of f.nat) natBuf.add(r.chain, r.spec);
+    for (const r of f.filter) filterBuf.add(r.chain, r.spec);
+    services.push(f.rules);
+  }
+  for (const r of fixed.natTail) natBuf.add(r.chain, r.spec);
+  for (const r of fixed.filterTail) filterBuf.add(r.chain, r.spec);
+
+  const jumpRules = plan.jumpRules;
+  let tables: { filter: SavedTable; nat: SavedTable; both: readonly SavedTable[] } | null = null;
+  const built = (): { filter: SavedTable; nat: SavedTable; both: readonly SavedTable[] } => {
+    if (tables === null) {
+      const filter = buildTable('filter', filterBuf, jumpRules, order);
+      const nat = buildTable('nat', natBuf, jumpRules, order);
+      tables = { filter, nat, both: [filter, nat] };
+    }
+    return tables;
+  };
   let restore: RestoreDocument | null = null;
   return {
-    tables: [filterTable, natTable],
-    filter: filterTable,
-    nat: natTable,
-    // built on first access: large and not every caller needs it
+    // built on first access: large and not every caller needs them
+    get tables(): readonly SavedTable[] {
+      return built().both;
+    },
+    get filter(): SavedTable {
+      return built().filter;
+    },
+    get nat(): SavedTable {
+      return built().nat;
+    },
     get restore(): RestoreDocument {
       restore ??= restoreDocument(filterBuf, natBuf);
       return restore;
     },
-    jumpRules,
-    ruleCounts: { filter: filterBuf.ruleCount, nat: natBuf.ruleCount },
-    chainCounts: { filter: filterBuf.chains.length, nat: natBuf.chains.length },
+    jumpRules: [...jumpRules],
+    ruleCounts: plan.ruleCounts,
+    chainCounts: plan.chainCounts,
     services,
-    totalEndpoints,
-    largeClusterMode,
-    noLocalEndpoints: { internal: noLocalInternal, external: noLocalExternal },
+    totalEndpoints: plan.totalEndpoints,
+    largeClusterMode: plan.largeClusterMode,
+    noLocalEndpoints: plan.noLocalEndpoints,
   };
 }
 

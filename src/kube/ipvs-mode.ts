@@ -20,7 +20,7 @@ import type {
 } from '../netfilter/ast.js';
 import type { Netfilter } from '../netfilter/engine.js';
 import { categorizeEndpoints, isLocalEndpoint } from './cluster.js';
-import type { Cluster, ClusterChanges, Endpoint, ServicePortInfo } from './cluster.js';
+import type { CategorizedEndpoints, Cluster, ClusterChanges, Endpoint, ServicePortInfo } from './cluster.js';
 import { KernelCostModel } from './cost-model.js';
 import type { JumpRule } from './iptables-rules.js';
 import type { KubeProxyConfiguration, L4Protocol, Node } from './objects.js';
@@ -338,6 +338,16 @@ function appliedTimeout(svc: VirtualService): number {
   return svc.persistent ? svc.timeoutMs / 1000 : 0;
 }
 
+/** The KUBE-CLUSTER-IP entry of a service port (ServicePortInfo objects are immutable). */
+const CLUSTER_IP_ENTRY = new WeakMap<ServicePortInfo, string>();
+
+const PROTO_INDEX: Readonly<Record<L4Protocol, number>> = { TCP: 0, UDP: 1, SCTP: 2 };
+
+/** A virtual server's identity as one number (what `VirtualServer.String()` identifies). */
+function vsKey(protocol: L4Protocol, addr: IPv4, port: number): number {
+  return (PROTO_INDEX[protocol] * 0x1_0000_0000 + (addr >>> 0)) * 65536 + port;
+}
+
 function byteCompare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -392,6 +402,10 @@ export class IpvsModeSyncer {
   #initialSync = true;
   #restoredOnce = false;
   #lastChanges: ClusterChanges | null = null;
+  #sorted: ServicePortInfo[] | null = null;
+  #sortedVersion = -1;
+  #sortedServices = 0;
+  readonly #categories = new WeakMap<readonly Endpoint[], { svc: ServicePortInfo; node: string; cat: CategorizedEndpoints }>();
 
   /**
    * Applies what `NewProxier` sets up: `vs/conntrack=1`,
@@ -518,6 +532,26 @@ export class IpvsModeSyncer {
     if (!this.#terminating.has(name)) this.#terminating.set(name, { name, vs, addr, port, since: now });
   }
 
+  /** `CategorizeEndpoints` of a service port, remembered while its endpoints (the same array) and the node stay. */
+  #categorized(svc: ServicePortInfo, nodeName: string): CategorizedEndpoints {
+    const eps = this.cluster.endpoints(svc, nodeName);
+    const hit = this.#categories.get(eps);
+    if (hit?.svc === svc && hit.node === nodeName) return hit.cat;
+    const cat = categorizeEndpoints(eps, svc, nodeName);
+    this.#categories.set(eps, { svc, node: nodeName, cat });
+    return cat;
+  }
+
+  /** The service ports by ServicePortName string then protocol (kube-proxy's map order, made stable); re-sorted when Services change. */
+  #sortedPorts(): readonly ServicePortInfo[] {
+    if (this.#sorted === null || this.#sortedVersion !== this.cluster.portsVersion) {
+      this.#sorted = this.cluster.servicePorts().sort((a, b) => byteCompare(a.nameString, b.nameString) || byteCompare(a.protocol, b.protocol));
+      this.#sortedVersion = this.cluster.portsVersion;
+      this.#sortedServices = new Set(this.#sorted.map((p) => p.service)).size;
+    }
+    return this.#sorted;
+  }
+
   /** The node's addresses for NodePort virtual servers (`nodeIPs` in syncProxyRules). */
   #nodeAddresses(): { all: IPv4[]; nodePort: IPv4[] } {
     const all: IPv4[] = [];
@@ -556,7 +590,7 @@ export class IpvsModeSyncer {
     let iptablesCommands = 0;
     let addressesBound = 0;
     let addressesUnbound = 0;
-    const changes = this.cluster.checkoutChanges();
+    const changes = this.cluster.checkoutChanges(this.#node.name);
     this.#lastChanges = changes;
     const nodeName = this.#node.name;
     const nodeIP = this.#node.internalIPs[0] ?? null;
@@ -594,7 +628,7 @@ export class IpvsModeSyncer {
       active.get(setName)!.add(text);
     };
 
-    const activeServices = new Set<string>();
+    const activeServices = new Set<number>();
     const activeBind = new Set<IPv4>();
     const alreadyBound = new Set(this.#bound);
     const { all: nodeAddressList, nodePort: nodePortIPs } = this.#nodeAddresses();
@@ -603,7 +637,7 @@ export class IpvsModeSyncer {
     const noLocalExternal = new Set<string>();
     const outFilter: { ip: IPv4; protocol: L4Protocol; port: number }[] = [];
 
-    const ports = this.cluster.servicePorts().sort((a, b) => byteCompare(a.nameString, b.nameString) || byteCompare(a.protocol, b.protocol));
+    const ports = this.#sortedPorts();
     let hasNodePort = false;
     for (const p of ports) if (p.nodePort !== 0) hasNodePort = true;
     const nodeIPs = hasNodePort ? nodePortIPs : [];
@@ -623,20 +657,20 @@ export class IpvsModeSyncer {
       const key = keyOf(vs);
       ops.getVirtualServer++;
       const applied = this.ipvs.getService(key);
-      const opts: ServiceOptions = {
+      const opts = (): ServiceOptions => ({
         scheduler: vs.scheduler,
         persistent: (vs.flags & ServiceFlag.PERSISTENT) !== 0,
         schedFlags: vs.flags & (ServiceFlag.SCHED1 | ServiceFlag.SCHED2 | ServiceFlag.SCHED3),
         netmask: 0xffffffff,
         ...(vs.timeout > 0 ? { timeout: vs.timeout } : {}),
-      };
+      });
       try {
         if (applied === undefined) {
           ops.addVirtualServer++;
-          this.ipvs.addService(key, opts);
+          this.ipvs.addService(key, opts());
         } else if (applied.schedulerName !== vs.scheduler || appliedFlags(applied) !== vs.flags || appliedTimeout(applied) !== vs.timeout) {
           ops.updateVirtualServer++;
-          this.ipvs.editService(key, opts);
+          this.ipvs.editService(key, opts());
         }
       } catch {
         return false;
@@ -658,9 +692,11 @@ export class IpvsModeSyncer {
       const applied = this.ipvs.getService(key);
       if (applied === undefined) return;
       ops.getRealServers++;
-      const cur = new Map<number, { addr: IPv4; port: number; weight: number }>();
-      for (const d of applied.dests) cur.set(d.addr * 65536 + d.port, { addr: d.addr, port: d.port, weight: d.weight });
-      const cat = categorizeEndpoints(this.cluster.endpoints(svc, nodeName), svc, nodeName);
+      const cur = new Map<number, { readonly addr: IPv4; readonly port: number; readonly weight: number }>();
+      // weights are read only by the initial sync, which edits while it reads: it needs a snapshot
+      if (this.#initialSync) for (const d of applied.dests) cur.set(d.addr * 65536 + d.port, { addr: d.addr, port: d.port, weight: d.weight });
+      else for (const d of applied.dests) cur.set(d.addr * 65536 + d.port, d);
+      const cat = this.#categorized(svc, nodeName);
       let eps: readonly Endpoint[];
       if (onlyLocal) {
         if (cat.localEndpoints.length > 0) eps = cat.localEndpoints;
@@ -688,6 +724,7 @@ export class IpvsModeSyncer {
               }
             }
           }
+          if (this.#terminating.size === 0) continue;
           const name = uniqueRealServerName(vs, ep.ip, ep.port);
           if (!this.#terminating.has(name)) continue;
           // MoveRSOutofGracefulDeleteList: delete now, then add again below
@@ -704,7 +741,7 @@ export class IpvsModeSyncer {
       }
       for (const [k, d] of cur) {
         if (wanted.has(k)) continue;
-        if (this.#terminating.has(uniqueRealServerName(vs, d.addr, d.port))) continue;
+        if (this.#terminating.size > 0 && this.#terminating.has(uniqueRealServerName(vs, d.addr, d.port))) continue;
         this.#gracefulDelete(vs, d.addr, d.port, now, ops);
       }
     };
@@ -718,10 +755,15 @@ export class IpvsModeSyncer {
         entry(KubeIpset.LOOP_BACK, `${ep.ipString},${proto}:${ep.port},${ep.ipString}`);
       }
       // cluster IP
-      entry(KubeIpset.CLUSTER_IP, `${formatIPv4(svc.clusterIP)},${proto}:${svc.port}`);
+      let clusterEntry = CLUSTER_IP_ENTRY.get(svc);
+      if (clusterEntry === undefined) {
+        clusterEntry = `${formatIPv4(svc.clusterIP)},${proto}:${svc.port}`;
+        CLUSTER_IP_ENTRY.set(svc, clusterEntry);
+      }
+      entry(KubeIpset.CLUSTER_IP, clusterEntry);
       const cvs = vsFor(svc, svc.clusterIP, svc.port);
       if (syncService(cvs, true)) {
-        activeServices.add(virtualServerString(cvs));
+        activeServices.add(vsKey(cvs.protocol, cvs.addr, cvs.port));
         activeBind.add(cvs.addr);
         syncEndpoint(svc, svc.internalPolicyLocal, cvs);
       }
@@ -731,7 +773,7 @@ export class IpvsModeSyncer {
         const vs = vsFor(svc, ip, svc.port);
         const shouldBind = !nodeAddressSet.has(ip);
         if (syncService(vs, shouldBind)) {
-          activeServices.add(virtualServerString(vs));
+          activeServices.add(vsKey(vs.protocol, vs.addr, vs.port));
           if (shouldBind) activeBind.add(ip);
           syncEndpoint(svc, svc.externalPolicyLocal, vs);
         }
@@ -755,7 +797,7 @@ export class IpvsModeSyncer {
         const vs = vsFor(svc, ip, svc.port);
         const shouldBind = !nodeAddressSet.has(ip);
         if (syncService(vs, shouldBind)) {
-          activeServices.add(virtualServerString(vs));
+          activeServices.add(vsKey(vs.protocol, vs.addr, vs.port));
           if (shouldBind) activeBind.add(ip);
           syncEndpoint(svc, svc.externalPolicyLocal, vs);
         }
@@ -777,7 +819,7 @@ export class IpvsModeSyncer {
         for (const ip of nodeIPs) {
           const vs = vsFor(svc, ip, svc.nodePort);
           if (syncService(vs, false)) {
-            activeServices.add(virtualServerString(vs));
+            activeServices.add(vsKey(vs.protocol, vs.addr, vs.port));
             syncEndpoint(svc, local, vs);
           }
         }
@@ -795,13 +837,15 @@ export class IpvsModeSyncer {
       const current = new Set<string>();
       for (const m of info.members) current.add(formatEntry(type, m));
       const want = active.get(s.name)!;
-      for (const e of [...current].sort()) {
-        if (want.has(e)) continue;
+      const stale: string[] = [];
+      for (const e of current) if (!want.has(e)) stale.push(e);
+      for (const e of stale.sort()) {
         ipsetOps.del++;
         store.del(s.name, e, true);
       }
-      for (const e of [...want].sort()) {
-        if (current.has(e)) continue;
+      const fresh: string[] = [];
+      for (const e of want) if (!current.has(e)) fresh.push(e);
+      for (const e of fresh.sort()) {
         ipsetOps.add++;
         store.add(s.name, e, { exist: true });
       }
@@ -838,7 +882,7 @@ export class IpvsModeSyncer {
         const protocol = PROTO_OF.get(svc.proto);
         if (protocol === undefined) continue;
         if (this.#config.ipvs.excludeCIDRs.some((c) => cidrContains(c, svc.addr))) continue;
-        if (activeServices.has(virtualServerString({ addr: svc.addr, port: svc.port, protocol }))) continue;
+        if (activeServices.has(vsKey(protocol, svc.addr, svc.port))) continue;
         ops.deleteVirtualServer++;
         this.ipvs.deleteService({ proto: svc.proto, addr: svc.addr, port: svc.port });
       }
@@ -873,7 +917,7 @@ export class IpvsModeSyncer {
       rulesWritten: { filter: filterRules, nat: natRules },
       chainsDeleted: 0,
       ruleCounts: { filter: filterRules, nat: natRules },
-      servicesWritten: new Set(ports.map((p) => p.service)).size,
+      servicesWritten: this.#sortedServices,
       changedServices: changes.services.size,
       restoreBytes,
       iptablesCommands,

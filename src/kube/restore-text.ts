@@ -332,14 +332,34 @@ export function kubeProxyRestoreText(doc: RestoreDocument): string {
 }
 
 /**
- * The size in bytes of {@link kubeProxyRestoreText} without materialising it.
+ * Bytes of `-A <chain> …` minus the chain name's bytes, per rule spec (the
+ * rest of the line does not depend on the chain). AST values are readonly,
+ * and kube-proxy's rule cache reuses them between syncs.
+ */
+const LINE_BYTES = new WeakMap<RuleSpec, number>();
+
+function appendLineBytes(chain: string, rule: RuleSpec): number {
+  let n = LINE_BYTES.get(rule);
+  if (n === undefined) {
+    n = utf8ByteLength(kubeProxyRuleLine('', rule));
+    LINE_BYTES.set(rule, n);
+  }
+  return n + utf8ByteLength(chain);
+}
+
+/**
+ * The size in bytes of {@link kubeProxyRestoreText} without materialising it
+ * (the `-A` lines are sized once per rule spec and remembered).
  *
  * @throws {InvalidArgumentError} as {@link kubeProxyRestoreText}
  */
 export function kubeProxyRestoreBytes(doc: RestoreDocument): number {
   let n = 0;
-  forEachRestoreLine(doc, (l) => {
-    n += utf8ByteLength(l) + 1;
-  });
+  for (const b of doc.blocks) {
+    n += utf8ByteLength(b.table) + 2; // `*table\n`
+    for (const c of b.chains) n += utf8ByteLength(`:${c.name} ${c.policy ?? '-'} [${c.counters?.packets ?? 0}:${c.counters?.bytes ?? 0}]`) + 1;
+    for (const c of b.commands) n += (c.op === 'append' ? appendLineBytes(c.chain, c.rule) : utf8ByteLength(commandLine(c))) + 1;
+    n += 7; // `COMMIT\n`
+  }
   return n;
 }

@@ -7,8 +7,8 @@ import { isServiceChainName } from './chain-names.js';
 import type { Cluster, ClusterChanges } from './cluster.js';
 import { KernelCostModel } from './cost-model.js';
 import type { KernelCost } from './cost-model.js';
-import { generateIptablesRules, KubeChain } from './iptables-rules.js';
-import type { IptablesRules, IptablesRulesOptions, JumpRule } from './iptables-rules.js';
+import { assembleIptablesRules, IptablesRulesCache, KubeChain, planIptablesRules } from './iptables-rules.js';
+import type { IptablesRules, IptablesRulesOptions, IptablesRulesPlan, JumpRule, ServicePortFragment } from './iptables-rules.js';
 import type { KubeProxyConfiguration, Node } from './objects.js';
 import { kubeProxyRestoreBytes } from './restore-text.js';
 
@@ -337,17 +337,80 @@ export interface IptablesSyncerOptions {
 /** One chain-name set per table; the chains kube-proxy declares at the top of each sync. */
 const TOP_LEVEL_NAT = new Set<string>([KubeChain.SERVICES, KubeChain.NODEPORTS, KubeChain.POSTROUTING, KubeChain.MARK_MASQ]);
 
-/** Counts `-A` lines of a restore block. */
-function appendCount(block: RestoreTableBlock): number {
-  let n = 0;
-  for (const c of block.commands) if (c.op === 'append') n++;
-  return n;
+/**
+ * The restore input of one sync, laid out from a plan as kube-proxy writes
+ * it: the filter table in full; in nat, the top-level chains in full and the
+ * chains of the service ports `written` accepts, then `:CHAIN` and `-X CHAIN`
+ * for each stale chain (the `-X` lines go before the NodePort tail rule,
+ * which kube-proxy writes last). Line numbers are those of the full input
+ * (the stale lines continue after its COMMIT), whatever is left out.
+ */
+function restoreBlocks(
+  plan: IptablesRulesPlan,
+  written: (f: ServicePortFragment) => boolean,
+  stale: readonly string[],
+): { filterBlock: RestoreTableBlock; natBlock: RestoreTableBlock; filterWritten: number; natWritten: number } {
+  const fixed = plan.fixed;
+  let line = 0;
+  // *filter: everything
+  const filterStart = ++line;
+  const filterChains: ChainDeclaration[] = fixed.filterChains.map((name) => ({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++line }));
+  const filterCommands: TableCommand[] = [];
+  for (const r of fixed.filterHead) filterCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
+  for (const f of plan.fragments) {
+    for (const r of f.filter) filterCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
+  }
+  for (const r of fixed.filterTail) filterCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
+  const filterBlock: RestoreTableBlock = { table: 'filter', line: filterStart, chains: filterChains, commands: filterCommands, commitLine: ++line };
+
+  // *nat: declarations (line numbers of the full input), then rules
+  const natStart = ++line;
+  const natChains: ChainDeclaration[] = [];
+  for (const name of fixed.natChains) natChains.push({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++line });
+  const write: boolean[] = new Array<boolean>(plan.fragments.length);
+  for (let i = 0; i < plan.fragments.length; i++) {
+    const f = plan.fragments[i]!;
+    const w = written(f);
+    write[i] = w;
+    const names = f.rules.natChains;
+    if (w) for (const name of names) natChains.push({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++line });
+    else line += names.length;
+  }
+  const natCommands: TableCommand[] = [];
+  for (const r of fixed.natHead) natCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
+  for (let i = 0; i < plan.fragments.length; i++) {
+    const f = plan.fragments[i]!;
+    const base = line;
+    if (write[i]) {
+      for (const r of f.nat) natCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
+    } else {
+      const nat = f.nat;
+      for (const k of f.natTop) {
+        const r = nat[k]!;
+        natCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: base + k + 1 });
+      }
+      line = base + nat.length;
+    }
+  }
+  const tail: TableCommand[] = [];
+  for (const r of fixed.natTail) tail.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
+  let extra = ++line; // the full input's COMMIT
+  for (const name of stale) natChains.push({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++extra });
+  for (const name of stale) natCommands.push({ op: 'deleteChain', chain: name, line: ++extra });
+  for (const c of tail) natCommands.push(c);
+  const natBlock: RestoreTableBlock = { table: 'nat', line: natStart, chains: natChains, commands: natCommands, commitLine: extra + 1 };
+  let natWritten = 0;
+  for (const c of natCommands) if (c.op === 'append') natWritten++;
+  return { filterBlock, natBlock, filterWritten: filterCommands.length, natWritten };
 }
 
 /**
- * The iptables-mode sync engine: regenerates the rules from the cluster on
+ * The iptables-mode sync engine: computes the rules from the cluster on
  * every sync and writes them into a netfilter engine's ruleset as
- * kube-proxy's `syncProxyRules` does.
+ * kube-proxy's `syncProxyRules` does. kube-proxy regenerates every service
+ * in Go; lbsim keeps each service port's generated rules
+ * ({@link IptablesRulesCache}) and regenerates only those whose Service,
+ * endpoints or context changed — what is written is identical either way.
  *
  * - Full sync (at start, after a failure, after a node-label change, and
  *   hourly unless disabled): EnsureChain/EnsureRule for the jumps from the
@@ -381,7 +444,8 @@ export class IptablesSyncer {
   #lastCleanup = Number.NEGATIVE_INFINITY;
   #largeClusterMode = false;
   #restoredOnce = false;
-  #lastRules: IptablesRules | null = null;
+  #lastRules: (() => IptablesRules) | null = null;
+  readonly #cache = new IptablesRulesCache();
   #lastChanges: ClusterChanges | null = null;
 
   /**
@@ -396,7 +460,7 @@ export class IptablesSyncer {
     this.#node = node;
     this.#config = config;
     this.netfilter = netfilter;
-    this.#rulesOptions = options.rules ?? {};
+    this.#rulesOptions = { ...options.rules, chainOrder: 'restore' };
     this.#minimize = options.minimizeRestore ?? true;
     this.#periodic = options.periodicFullSync ?? 'except-large-cluster';
     this.costModel = options.costModel ?? new KernelCostModel();
@@ -418,7 +482,7 @@ export class IptablesSyncer {
 
   /** The rules generated by the last sync (written or not). */
   get lastRules(): IptablesRules | null {
-    return this.#lastRules;
+    return this.#lastRules === null ? null : this.#lastRules();
   }
 
   /** What the last sync consumed from the cluster's change tracking. */
@@ -474,74 +538,48 @@ export class IptablesSyncer {
   sync(now: number, trigger: SyncTrigger = 'manual'): SyncReport {
     const t0 = performance.now();
     const tryPartial = this.wouldBePartial(now);
-    const changes = this.cluster.checkoutChanges();
+    const changes = this.cluster.checkoutChanges(this.#node.name);
     this.#lastChanges = changes;
     const ruleset = this.netfilter.ruleset;
     let iptablesCommands = 0;
     let error: Error | null = null;
 
-    const rules = generateIptablesRules(this.cluster, this.#node, this.#config, { ...this.#rulesOptions, chainOrder: 'restore' });
-    this.#lastRules = rules;
+    const plan = planIptablesRules(this.cluster, this.#node, this.#config, this.#rulesOptions, this.#cache);
+    let lazyRules: IptablesRules | null = null;
+    this.#lastRules = () => (lazyRules ??= assembleIptablesRules(plan, 'restore'));
     if (!tryPartial) {
       try {
-        iptablesCommands = ensureJumps(ruleset, rules.jumpRules);
+        iptablesCommands = ensureJumps(ruleset, plan.jumpRules);
       } catch (e) {
         error = asError(e);
       }
     }
-    const full = rules.restore;
-    const filterBlock = full.blocks[0]!;
-    const fullNat = full.blocks[1]!;
 
     // which services' chains are written
-    let servicesWritten = 0;
-    const keepChain = new Set<string>(TOP_LEVEL_NAT);
-    const active = new Set<string>(TOP_LEVEL_NAT);
-    const seen = new Set<string>();
-    for (const sp of rules.services) {
-      const write = !tryPartial || changes.services.has(sp.service);
-      if (write && !seen.has(sp.service)) {
-        seen.add(sp.service);
-        servicesWritten++;
-      }
-      for (const c of sp.natChains) {
-        active.add(c);
-        if (write) keepChain.add(c);
-      }
+    const written = (f: ServicePortFragment): boolean => !tryPartial || changes.services.has(f.info.service);
+    // partial: every changed Service counts, with or without service ports left (deleted)
+    let servicesWritten = changes.services.size;
+    if (!tryPartial) {
+      const seen = new Set<string>();
+      for (const f of plan.fragments) seen.add(f.info.service);
+      servicesWritten = seen.size;
     }
-    // services with no port left (deleted) count as written in a partial sync too
-    if (tryPartial) for (const s of changes.services) if (!seen.has(s)) servicesWritten++;
 
     // stale chains: in the table, ours, no longer generated
-    const cleanup = !rules.largeClusterMode || now - this.#lastCleanup > this.#config.iptables.syncPeriodSeconds * 1000;
+    const cleanup = !plan.largeClusterMode || now - this.#lastCleanup > this.#config.iptables.syncPeriodSeconds * 1000;
     const stale: string[] = [];
     if (cleanup) {
+      const active = new Set<string>(TOP_LEVEL_NAT);
+      for (const f of plan.fragments) for (const c of f.rules.natChains) active.add(c);
       for (const name of ruleset.table('nat').chains.keys()) {
         if (!active.has(name) && isServiceChainName(name)) stale.push(name);
       }
       this.#lastCleanup = now;
     }
 
-    const natChains: ChainDeclaration[] = [];
-    for (const d of fullNat.chains) if (!tryPartial || keepChain.has(d.name)) natChains.push(d);
-    let line = fullNat.commitLine;
-    for (const name of stale) natChains.push({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++line });
-    const natCommands: TableCommand[] = [];
-    // the NodePort tail rule(s) come after the -X lines in kube-proxy's buffer; the -X lines are
-    // written after the service loop, i.e. before the tail
-    const tailStart = 4 + rules.services.reduce((n, s) => n + s.natRules, 0);
-    let index = 0;
-    for (const c of fullNat.commands) {
-      if (index === tailStart) for (const name of stale) natCommands.push({ op: 'deleteChain', chain: name, line: ++line });
-      if (c.op !== 'append' || !tryPartial || keepChain.has(c.chain)) natCommands.push(c);
-      index++;
-    }
-    if (index <= tailStart) for (const name of stale) natCommands.push({ op: 'deleteChain', chain: name, line: ++line });
-    const natBlock: RestoreTableBlock = { table: 'nat', line: fullNat.line, chains: natChains, commands: natCommands, commitLine: line + 1 };
+    const { filterBlock, natBlock, natWritten, filterWritten } = restoreBlocks(plan, written, stale);
     const doc: RestoreDocument = { blocks: [filterBlock, natBlock] };
-
-    const natWritten = appendCount(natBlock);
-    const filterWritten = appendCount(filterBlock);
+    const natChains = natBlock.chains;
     let restoreBytes: number | null = null;
     let restoreRan = false;
     if (error === null) {
@@ -563,8 +601,8 @@ export class IptablesSyncer {
       // the changes were consumed: only a full sync can repair the state
       this.#needFullSync = true;
     }
-    this.#largeClusterMode = rules.largeClusterMode;
-    const tableRules = rules.ruleCounts.nat + rules.ruleCounts.filter;
+    this.#largeClusterMode = plan.largeClusterMode;
+    const tableRules = plan.ruleCounts.nat + plan.ruleCounts.filter;
     const kernelCost = this.costModel.cost({
       restoreKind: restoreRan ? restoreKind : null,
       tableRules,
@@ -584,14 +622,14 @@ export class IptablesSyncer {
       chainsWritten: { filter: filterBlock.chains.length, nat: natChains.length },
       rulesWritten: { filter: filterWritten, nat: natWritten },
       chainsDeleted: stale.length,
-      ruleCounts: { filter: rules.ruleCounts.filter, nat: rules.ruleCounts.nat },
+      ruleCounts: { filter: plan.ruleCounts.filter, nat: plan.ruleCounts.nat },
       servicesWritten,
       changedServices: changes.services.size,
       restoreBytes,
       iptablesCommands,
       ipvs: null,
-      largeClusterMode: rules.largeClusterMode,
-      noLocalEndpoints: rules.noLocalEndpoints,
+      largeClusterMode: plan.largeClusterMode,
+      noLocalEndpoints: plan.noLocalEndpoints,
       kernelCost,
       wallTimeMs: performance.now() - t0,
     };
