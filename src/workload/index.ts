@@ -5,7 +5,10 @@
  * (scale up/down, rolling updates, weight changes) on the same simulated
  * timeline, and a driver that pushes it all through any
  * `PacketClassifier` and tallies verdicts, work and per-backend
- * connection counts — deterministically for a given seed.
+ * connection counts — deterministically for a given seed. Also synthetic
+ * Kubernetes clusters (N Services × E endpoints with a seeded feature mix
+ * and collision-free addresses, plus the node and proxy configuration to run
+ * a simulated kube-proxy on) for benchmarks and scale tests.
  *
  * @module
  */
@@ -63,3 +66,6 @@ export type { PortRange } from './ports.js';
 
 export { compileDuration, sampleExponential } from './distributions.js';
 export type { DurationSampler, DurationSpec } from './distributions.js';
+
+export { SyntheticCluster, syntheticCluster } from './cluster.js';
+export type { SyntheticClusterOptions, SyntheticService, SyntheticServiceMix, SyntheticTypeCounts } from './cluster.js';
