@@ -1,76 +1,186 @@
-// Runs the benchmark suites on the built package (npm run bench builds first).
-//   npm run bench                 quick profile, a few minutes on 2 cores
-//   npm run bench -- --full       sweep to 100k services
-//   npm run bench -- ipvs-lookup  only suites whose name contains the filter
-//   npm run bench -- --json out.json
-// Timings are medians-of-samples from tinybench; work counts are exact and
+// Runs the benchmark suites on the built package (npm run bench builds first)
+// and prints the comparison: lookup and sync cost vs N for both modes, beside
+// the real kernel (../shared/reference/kernel-costs.md).
+//   npm run bench                   quick profile, within 3 minutes on 2 cores
+//   npm run bench -- --full         sweep to 100k services
+//   npm run bench -- ipvs-lookup    only suites whose name contains the filter
+//   npm run bench -- --json FILE    results there (default bench/results/<profile>-latest.json)
+//   npm run bench -- --no-docs      do not regenerate docs/benchmarks.md and the charts
+//   BENCH_TIME_MS=50 npm run bench  shorter sampling per task
+// Timings are medians of tinybench samples; work counts are exact and
 // machine-independent. Nothing here is part of the test run.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { Bench } from 'tinybench';
-import { ipvsLookup } from './suites/ipvs-lookup.js';
-import { ipvsSchedulers } from './suites/ipvs-schedulers.js';
-import { iptablesLookup } from './suites/iptables-lookup.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, arch } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createSuiteContext, parseBenchArgs, ProgressLine, timeTask, USAGE } from './context.js';
+import type { BenchArgs } from './context.js';
+import { comparisonTables, suiteTable, targetsTable } from './report/comparison.js';
+import { generateDocs, REPO_ROOT } from './report/generate.js';
+import { buildResultsFile } from './report/results.js';
+import type { RunEnvironment, RunFailure, SuiteInfo } from './report/results.js';
+import { renderTextTable } from './report/table.js';
+import { evaluateTargets } from './report/targets.js';
+import type { BenchRecord, Suite } from './types.js';
 
-export type Profile = 'quick' | 'full';
-
-/** One result line: a timing or a deterministic work count. */
-export interface BenchRecord {
-  name: string;
-  unit: string;
-  value: number;
-  rme?: number;
-  samples?: number;
+/** Makes `globalThis.gc` available (heap records are taken after a forced GC) when node was not started with --expose-gc. */
+function exposeGc(): void {
+  if (typeof globalThis.gc === 'function') return;
+  setFlagsFromString('--expose-gc');
+  globalThis.gc = runInNewContext('gc') as NonNullable<typeof globalThis.gc>;
 }
 
-export interface Suite {
-  name: string;
-  /** Operations per timed call; ns/op divides by it. */
-  batch: number;
-  register(bench: Bench, profile: Profile, record: (task: string, unit: string, value: number) => void): void;
+/** Where and on what this run happens. */
+export function runEnvironment(): RunEnvironment {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: string };
+  const cs = cpus();
+  return {
+    lbsimVersion: pkg.version ?? 'unknown',
+    nodeVersion: process.version,
+    cpu: { model: (cs[0]?.model ?? 'unknown').trim(), count: Math.max(1, cs.length) },
+    os: { platform: platform(), release: release(), arch: arch() },
+    heapLimitBytes: getHeapStatistics().heap_size_limit,
+  };
 }
 
-const SUITES: Suite[] = [ipvsLookup, ipvsSchedulers, iptablesLookup];
+/** The default results path of a run: `<profile>-latest.json`, or `<profile>-filtered-latest.json` for a filtered run. */
+export function defaultJsonPath(args: BenchArgs): string {
+  const stem = args.filters.length > 0 ? `${args.profile}-filtered-latest` : `${args.profile}-latest`;
+  return join(REPO_ROOT, 'bench', 'results', `${stem}.json`);
+}
 
-const args = process.argv.slice(2);
-const profile: Profile = args.includes('--full') ? 'full' : 'quick';
-const jsonIndex = args.indexOf('--json');
-const jsonPath = jsonIndex >= 0 ? args[jsonIndex + 1] : undefined;
-const filters = args.filter((a, i) => !a.startsWith('--') && (jsonIndex < 0 || i !== jsonIndex + 1));
-const timeMs = Number(process.env['BENCH_TIME_MS'] ?? (profile === 'full' ? 1000 : 300));
+/** Issue 5 §2: `npm run bench` finishes within 3 minutes on 2 cores. */
+const QUICK_BUDGET_MS = 180_000;
 
-const records: BenchRecord[] = [];
-for (const suite of SUITES) {
-  if (filters.length > 0 && !filters.some((f) => suite.name.includes(f))) continue;
-  const bench = new Bench({ name: suite.name, time: timeMs, warmupTime: 50 });
-  const work: BenchRecord[] = [];
-  process.stdout.write(`\n== ${suite.name} (${profile}) ==\nbuilding inputs...\n`);
-  suite.register(bench, profile, (task, unit, value) => work.push({ name: `${suite.name}/${task}`, unit, value }));
-  let done = 0;
-  const total = bench.tasks.length;
-  bench.addEventListener('cycle', () => {
-    done++;
-    process.stdout.write(`\r  ${done}/${total} tasks`);
-  });
-  await bench.run();
-  process.stdout.write('\n');
-  const rows: Record<string, string | number>[] = [];
-  for (const task of bench.tasks) {
-    const r = task.result;
-    if (r.state !== 'completed') throw new Error(`bench ${suite.name}/${task.name} failed`, { cause: r });
-    const name = `${suite.name}/${task.name}`;
-    const ns = (r.latency.p50 * 1e6) / suite.batch;
-    records.push({ name, unit: 'ns/op', value: Math.round(ns * 10) / 10, rme: r.latency.rme, samples: r.latency.samplesCount });
-    const row: Record<string, string | number> = { task: task.name, 'median ns/op': ns.toFixed(1), 'rme %': r.latency.rme.toFixed(1) };
-    for (const w of work.filter((x) => x.name === name)) row[w.unit] = w.value;
-    rows.push(row);
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * Runs `suites` as `argv` asks, prints the tables and the comparison, writes
+ * the results file and (for complete runs, unless --no-docs) regenerates
+ * the docs. Returns the process exit code: 1 when a suite or task failed.
+ */
+export async function main(suites: readonly Suite[], argv: readonly string[]): Promise<number> {
+  const args = parseBenchArgs(argv, process.env);
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
   }
-  records.push(...work);
-  console.table(rows);
+  exposeGc();
+  const started = performance.now();
+  const env = runEnvironment();
+  const selected = suites.filter((s) => args.filters.length === 0 || args.filters.some((f) => s.name.includes(f)));
+  if (selected.length === 0) {
+    console.error(`no suite matches ${args.filters.join(', ')}; suites: ${suites.map((s) => s.name).join(', ')}`);
+    return 1;
+  }
+  console.log(
+    `lbsim ${env.lbsimVersion} benchmarks, ${args.profile} profile: ${selected.length} suite(s), ` +
+      `${args.timing.timeMs} ms sampling per task; node ${env.nodeVersion}, ${env.cpu.count} × ${env.cpu.model}`,
+  );
+  const progress = new ProgressLine(process.stdout);
+  const records: BenchRecord[] = [];
+  const ran: SuiteInfo[] = [];
+  const failures: RunFailure[] = [];
+  const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+  for (const suite of selected) {
+    console.log(`\n== ${suite.name}: ${suite.description}`);
+    const suiteStart = performance.now();
+    // while a task is being timed, the suite's progress messages (lazy input building) follow its name
+    let current = '';
+    const c = createSuiteContext(suite.name, args.profile, (m) => {
+      progress.update(`  [${suite.name}] ${current}${m}`);
+    });
+    try {
+      await suite.run(c.ctx);
+    } catch (e) {
+      progress.clear();
+      console.error(`  suite ${suite.name} failed while building its tasks:`, e);
+      failures.push({ suite: suite.name, task: null, error: firstLine(e) });
+      continue;
+    }
+    const built = performance.now();
+    const suiteRecords: BenchRecord[] = [];
+    const n = c.tasks.length;
+    for (let i = 0; i < n; i++) {
+      const task = c.tasks[i]!;
+      current = `task ${i + 1}/${n} ${task.name}: `;
+      progress.update(`  [${suite.name}] task ${i + 1}/${n} ${task.name}`);
+      const out = await timeTask(task, args.timing);
+      if (out.ok) {
+        suiteRecords.push(out.record);
+      } else {
+        progress.clear();
+        console.error(`  task ${suite.name}/${task.name} failed:`, out.error);
+        failures.push({ suite: suite.name, task: task.name, error: firstLine(out.error) });
+      }
+    }
+    current = '';
+    progress.clear();
+    // timings first, then the suite's work counts, each in registration order
+    suiteRecords.push(...c.records);
+    records.push(...suiteRecords);
+    ran.push({ name: suite.name, description: suite.description });
+    const t = suiteTable(suite.name, suiteRecords, `${suite.name}: ${n} timed task(s), inputs ${seconds(built - suiteStart)}, timing ${seconds(performance.now() - built)}`);
+    if (t !== undefined) console.log(renderTextTable(t));
+    // let the suite's inputs go before the next suite builds its own
+    c.tasks.length = 0;
+    globalThis.gc?.();
+  }
+
+  const targets = evaluateTargets(records);
+  const wallSeconds = Math.round((performance.now() - started) / 100) / 10;
+  const results = buildResultsFile(
+    env,
+    {
+      date: new Date().toISOString(),
+      profile: args.profile,
+      settings: { timeMs: args.timing.timeMs, minIterations: args.timing.minIterations, filters: args.filters, wallSeconds },
+      suites: ran,
+      failures,
+      records,
+    },
+    targets,
+  );
+
+  console.log('\n================ comparison ================');
+  for (const t of comparisonTables(records)) console.log(`\n${renderTextTable(t)}`);
+  console.log(`\n${renderTextTable(targetsTable(targets))}`);
+  const met = targets.filter((t) => t.status === 'met').length;
+  const notMet = targets.filter((t) => t.status === 'not met').length;
+  console.log(`\ntargets: ${met} met, ${notMet} not met, ${targets.length - met - notMet} not measured in this profile`);
+
+  const jsonPath = args.json ?? defaultJsonPath(args);
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote ${relative(process.cwd(), jsonPath)}`);
+  if (!args.docs) {
+    console.log('docs not regenerated (--no-docs)');
+  } else if (args.filters.length > 0) {
+    console.log(`docs not regenerated for a filtered run; to use these numbers: npx tsx bench/report.ts ${relative(process.cwd(), jsonPath)}`);
+  } else if (failures.length > 0) {
+    console.log('docs not regenerated: some suites or tasks failed');
+  } else {
+    const { files } = await generateDocs(results);
+    console.log(`regenerated ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+  }
+  const total = performance.now() - started;
+  console.log(`done in ${seconds(total)}${failures.length > 0 ? `, ${failures.length} failure(s)` : ''}`);
+  if (args.profile === 'quick' && args.filters.length === 0 && total > QUICK_BUDGET_MS) {
+    console.log(`note: the quick profile is meant to finish within ${QUICK_BUDGET_MS / 60_000} minutes on 2 cores; this run took ${seconds(total)}`);
+  }
+  return failures.length > 0 ? 1 : 0;
 }
 
-if (jsonPath !== undefined) {
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify({ node: process.version, date: new Date().toISOString(), profile, records }, null, 2));
-  console.log(`wrote ${jsonPath}`);
+/** True when this module is the process's entry point (not imported by a test or another script). */
+function isEntry(): boolean {
+  const entry = process.argv[1];
+  return entry !== undefined && pathToFileURL(entry).href === import.meta.url;
 }
+
+if (isEntry()) {
+  const { SUITES } = await import('./suites/index.js');
+  process.exitCode = await main(SUITES, process.argv.slice(2));
+}
+
