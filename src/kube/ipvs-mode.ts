@@ -6,6 +6,7 @@ import { cidrContains, formatIPv4, parseCidr } from '../net/ipv4.js';
 import type { Cidr, IPv4 } from '../net/ipv4.js';
 import { Protocol } from '../net/protocol.js';
 import { AddrTypeBit, CtStateBit } from '../netfilter/ast.js';
+import { IpsetError } from '../netfilter/ipset/set.js';
 import type {
   AddrMatch,
   BuiltinChainName,
@@ -586,7 +587,7 @@ export class IpvsModeSyncer {
   sync(now: number, trigger: SyncTrigger = 'manual'): SyncReport {
     const t0 = performance.now();
     const ops = newOps();
-    const ipsetOps = { create: 0, list: 0, add: 0, del: 0 };
+    const ipsetOps = { create: 0, list: 0, add: 0, del: 0, failed: 0 };
     let iptablesCommands = 0;
     let addressesBound = 0;
     let addressesUnbound = 0;
@@ -829,7 +830,8 @@ export class IpvsModeSyncer {
     const ipvsIps = active.get(KubeIpset.IPVS_IPS)!;
     for (const a of activeBind) ipvsIps.add(formatIPv4(a));
 
-    // syncIPSetEntries: list, delete stale, add new (sorted, as sets.String.List() is)
+    // syncIPSetEntries: list, delete stale, add new (sorted, as sets.String.List() is); a refused
+    // add or delete (HASH_FULL past maxelem) is logged by kube-proxy, which goes on with the sync
     for (const s of KUBE_IPSETS) {
       ipsetOps.list++;
       const info = store.list(s.name)[0]!;
@@ -841,13 +843,23 @@ export class IpvsModeSyncer {
       for (const e of current) if (!want.has(e)) stale.push(e);
       for (const e of stale.sort()) {
         ipsetOps.del++;
-        store.del(s.name, e, true);
+        try {
+          store.del(s.name, e, true);
+        } catch (err) {
+          if (!(err instanceof IpsetError)) throw err;
+          ipsetOps.failed++;
+        }
       }
       const fresh: string[] = [];
       for (const e of want) if (!current.has(e)) fresh.push(e);
       for (const e of fresh.sort()) {
         ipsetOps.add++;
-        store.add(s.name, e, { exist: true });
+        try {
+          store.add(s.name, e, { exist: true });
+        } catch (err) {
+          if (!(err instanceof IpsetError)) throw err;
+          ipsetOps.failed++;
+        }
       }
     }
 

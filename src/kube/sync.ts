@@ -65,8 +65,13 @@ export interface IpvsOperationCounts {
 /** What an IPVS-mode sync did besides iptables. */
 export interface IpvsSyncCounts {
   readonly operations: IpvsOperationCounts;
-  /** ipset calls: `create -exist` per set, `list` per set, `add`/`del` per changed entry. */
-  readonly ipset: { readonly create: number; readonly list: number; readonly add: number; readonly del: number };
+  /**
+   * ipset calls: `create -exist` per set, `list` per set, `add`/`del` per changed entry.
+   * `failed` counts the adds and deletes the set refused (e.g. `HASH_FULL` once a set holds
+   * `maxelem` 65536 entries): kube-proxy logs them and goes on (pkg/proxy/ipvs/ipset.go
+   * syncIPSetEntries), and so does lbsim.
+   */
+  readonly ipset: { readonly create: number; readonly list: number; readonly add: number; readonly del: number; readonly failed: number };
   /** `EnsureAddressBind` calls for kube-ipvs0 and addresses unbound at the end. */
   readonly addressesBound: number;
   readonly addressesUnbound: number;
