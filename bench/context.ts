@@ -150,7 +150,9 @@ export async function timeTask(task: PendingTask, defaults: TimingSettings): Pro
     }
     if (before !== undefined) before();
   };
-  bench.add(task.name, task.fn, { beforeEach, signal: stop.signal });
+  // async: false — otherwise tinybench calls the task once at add() to see whether it returns a
+  // promise, outside beforeEach, and a sync task would run without its prepared input
+  bench.add(task.name, task.fn, { async: false, beforeEach, signal: stop.signal });
   await bench.run();
   const t = bench.tasks[0]!;
   const r = t.result;

@@ -20,23 +20,6 @@ import type { BenchMode, Profile, RecordMeta, SuiteContext } from '../types.js';
 /** Endpoints per Service in every cost-vs-N suite (kernel-costs.md's E). */
 export const ENDPOINTS = 10;
 
-/**
- * The most ClusterIP Services (one port each) lbsim's IPVS mode takes today.
- * kube-proxy creates its ipsets with ipset's default `maxelem 65536`
- * (pkg/util/ipset DefaultMaxElem), so KUBE-CLUSTER-IP overflows past that
- * many service ports; upstream's syncIPSetEntries logs the failed adds and
- * goes on, lbsim's IPVS-mode sync throws (src/kube/ipvs-mode.ts), so the
- * suites skip IPVS mode above this N and say so.
- */
-export const IPVS_MAX_SERVICES = 65_536;
-
-/** Whether IPVS mode can be built at `n` Services; otherwise reports the skip once through progress. */
-export function ipvsFits(ctx: SuiteContext, n: number): boolean {
-  if (n <= IPVS_MAX_SERVICES) return true;
-  ctx.progress(`note: IPVS mode skipped at N = ${label(n)}: KUBE-CLUSTER-IP (ipset maxelem 65536) overflows and lbsim's IPVS-mode sync throws`);
-  return false;
-}
-
 /** Services per size step: the N of "cost vs N". */
 export function sizes(profile: Profile, quick: readonly number[], full: readonly number[]): readonly number[] {
   return profile === 'full' ? full : quick;

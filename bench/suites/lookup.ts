@@ -32,7 +32,7 @@ import type { Decision } from '../../src/classify/decision.js';
 import type { Packet } from '../../src/net/packet.js';
 import { lbsim } from '../imports.js';
 import type { RecordMeta, Suite, SuiteContext } from '../types.js';
-import { averageWork, buildCluster, ENDPOINTS, ipvsFits, label, recordWork, sizes, Stage, startNode } from './common.js';
+import { averageWork, buildCluster, ENDPOINTS, label, recordWork, sizes, Stage, startNode } from './common.js';
 import type { SimNode } from './common.js';
 
 const POSITIONS = ['first', 'median', 'last'] as const;
@@ -207,7 +207,7 @@ export const lookup: Suite = {
 
     for (const n of ns) {
       // ---- IPVS
-      if (ipvsFits(ctx, n)) {
+      {
         let ipvsIn: IpvsInput | null = null;
         const ipvsKey = `ipvs:${n}`;
         const ipvsReady = (): void => {

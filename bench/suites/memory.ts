@@ -14,7 +14,7 @@
 // Needs `globalThis.gc` (node --expose-gc; bench/run.ts arranges it).
 // Without it nothing is recorded.
 import type { BenchMode, Suite, SuiteContext } from '../types.js';
-import { buildCluster, collect, ENDPOINTS, ipvsFits, label, sizes, startNode } from './common.js';
+import { buildCluster, collect, ENDPOINTS, label, sizes, startNode } from './common.js';
 
 interface Usage {
   readonly heap: number;
@@ -64,7 +64,6 @@ export const memory: Suite = {
     }
     for (const n of sizes(ctx.profile, [1000, 10_000], [1000, 10_000, 100_000])) {
       for (const mode of ['iptables', 'ipvs'] as const) {
-        if (mode === 'ipvs' && !ipvsFits(ctx, n)) continue;
         measure(ctx, n, mode);
         collect();
       }

@@ -27,7 +27,7 @@ import type { Netfilter } from '../../src/netfilter/engine.js';
 import type { EndpointSlice } from '../../src/kube/objects.js';
 import { lbsim } from '../imports.js';
 import type { BenchMode, RecordMeta, Suite, SuiteContext, TaskOptions } from '../types.js';
-import { buildCluster, ENDPOINTS, ipvsFits, label, sizes, Stage, startNode } from './common.js';
+import { buildCluster, ENDPOINTS, label, sizes, Stage, startNode } from './common.js';
 import type { SimNode } from './common.js';
 
 interface IptablesInput {
@@ -166,7 +166,7 @@ export const sync: Suite = {
       syncTasks(ctx, 'iptables', n, () => (ipt = stage.get(iptKey) as IptablesInput).node, meta);
 
       // ------------------------------------------------------------ IPVS
-      if (ipvsFits(ctx, n)) {
+      {
         const ipvsKey = `ipvs:${n}`;
         const ipvsNode = (): SimNode => stage.get(ipvsKey).node;
         syncTasks(ctx, 'ipvs', n, ipvsNode, meta);
