@@ -16,6 +16,7 @@ import type {
   TableCommand,
   TargetSpec,
 } from '../netfilter/ast.js';
+import { shuffleInPlace } from '../sim/rng.js';
 import type { Rng } from '../sim/rng.js';
 import { portProtoHash } from './chain-names.js';
 import { categorizeEndpoints } from './cluster.js';
@@ -377,13 +378,7 @@ function orderServices(ports: ServicePortInfo[], options: IptablesRulesOptions):
   if (rng === undefined) {
     throw new InvalidArgumentError("lbsim/kube.generateIptablesRules: servicesOrder 'random' needs options.rng");
   }
-  for (let i = ports.length - 1; i > 0; i--) {
-    const j = rng.below(i + 1);
-    const t = ports[i]!;
-    ports[i] = ports[j]!;
-    ports[j] = t;
-  }
-  return ports;
+  return shuffleInPlace(ports, rng);
 }
 
 

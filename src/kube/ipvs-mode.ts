@@ -5,6 +5,8 @@ import type { VirtualService } from '../ipvs/service.js';
 import { cidrContains, formatIPv4, parseCidr } from '../net/ipv4.js';
 import type { Cidr, IPv4 } from '../net/ipv4.js';
 import { Protocol } from '../net/protocol.js';
+import { shuffleInPlace } from '../sim/rng.js';
+import type { Rng } from '../sim/rng.js';
 import { AddrTypeBit, CtStateBit } from '../netfilter/ast.js';
 import { IpsetError } from '../netfilter/ipset/set.js';
 import type {
@@ -51,10 +53,20 @@ import type { IpvsOperationCounts, RestoreApplier, RestoreSizer, SyncReport, Syn
  * A sync is a read-diff-write of the whole state, counted as the netlink
  * operations kube-proxy issues.
  *
+ * Go map order: kube-proxy visits service ports and adds each virtual
+ * server's new real servers in Go map order, which is unspecified and
+ * differs from sync to sync. It decides where a virtual server sits in its
+ * hash bucket (the kernel adds at the head) and the order of a service's
+ * real servers (newest first), hence e.g. which real server `rr` picks
+ * first. `order: 'sorted'` (the default) visits service ports by
+ * ServicePortName then protocol and adds real servers in endpoint order
+ * (`ip:port`); `order: 'random'` shuffles both with a seeded `rng` on every
+ * sync, as the Go runtime would.
+ *
  * Differences from kube-proxy, on purpose:
- * - Go map order (services, endpoints, sets) is replaced by sorted order,
- *   so results are reproducible. Real servers are added in `ip:port` order,
- *   and the kernel lists them newest first.
+ * - ipset entries are added sorted (as the `sets.String.List()` of older
+ *   kube-proxy does), whatever `order`; a set's order does not change what
+ *   it matches.
  * - `-m physdev ! --physdev-is-in` (external-IP rules) is left out: lbsim has
  *   no bridges, so the match is always true.
  * - `KUBE-IPVS-OUT-FILTER` matches `-m ipvs --vaddr V --vproto P --vport N`;
@@ -283,6 +295,15 @@ export interface IpvsModeSyncerOptions {
   readonly restoreSize?: RestoreSizer | null;
   /** Applies the iptables restore (inject failures here). @defaultValue `ruleset.restore` */
   readonly restore?: RestoreApplier;
+  /**
+   * Order in which service ports are visited and a virtual server's new real
+   * servers are added (Go map order in kube-proxy; see the module
+   * description): `sorted`, or `random`, a seeded shuffle from `rng` on every sync.
+   * @defaultValue 'sorted'
+   */
+  readonly order?: 'sorted' | 'random';
+  /** Required for `order: 'random'`. */
+  readonly rng?: Rng;
 }
 
 interface MutableOps {
@@ -406,6 +427,8 @@ export class IpvsModeSyncer {
   #sorted: ServicePortInfo[] | null = null;
   #sortedVersion = -1;
   #sortedServices = 0;
+  /** The rng of `order: 'random'`, null for sorted. */
+  readonly #shuffle: Rng | null = null;
   readonly #categories = new WeakMap<readonly Endpoint[], { svc: ServicePortInfo; node: string; cat: CategorizedEndpoints }>();
 
   /**
@@ -426,6 +449,10 @@ export class IpvsModeSyncer {
     if (ipvs.schedulers.get(this.scheduler) === undefined) {
       // CanUseIPVSProxier: adding the dummy virtual server fails
       throw new InvalidArgumentError(`lbsim/kube.IpvsModeSyncer.constructor: IPVS scheduler ${JSON.stringify(this.scheduler)} is not available`);
+    }
+    if (options.order === 'random') {
+      if (options.rng === undefined) throw new InvalidArgumentError("lbsim/kube.IpvsModeSyncer.constructor: order 'random' needs options.rng");
+      this.#shuffle = options.rng;
     }
     this.costModel = options.costModel ?? new KernelCostModel();
     this.#randomFully = options.randomFully ?? true;
@@ -638,7 +665,7 @@ export class IpvsModeSyncer {
     const noLocalExternal = new Set<string>();
     const outFilter: { ip: IPv4; protocol: L4Protocol; port: number }[] = [];
 
-    const ports = this.#sortedPorts();
+    const ports = this.#shuffle === null ? this.#sortedPorts() : shuffleInPlace(this.#sortedPorts().slice(), this.#shuffle);
     let hasNodePort = false;
     for (const p of ports) if (p.nodePort !== 0) hasNodePort = true;
     const nodeIPs = hasNodePort ? nodePortIPs : [];
@@ -710,6 +737,7 @@ export class IpvsModeSyncer {
       } else {
         eps = cat.clusterEndpoints;
       }
+      if (this.#shuffle !== null) eps = shuffleInPlace(eps.slice(), this.#shuffle);
       const wanted = new Set<number>();
       for (const ep of eps) {
         const k = ep.ip * 65536 + ep.port;

@@ -19,6 +19,20 @@ export interface Rng {
   fork(): Rng;
 }
 
+/**
+ * Shuffles `items` in place with a Fisher–Yates shuffle drawn from `rng`
+ * (every permutation equally likely) and returns it.
+ */
+export function shuffleInPlace<T>(items: T[], rng: Rng): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = rng.below(i + 1);
+    const t = items[i]!;
+    items[i] = items[j]!;
+    items[j] = t;
+  }
+  return items;
+}
+
 /** Serialisable state of an {@link Rng} (ARC4 key schedule of seedrandom). */
 export interface RngState {
   /** ARC4 i index. */

@@ -137,7 +137,7 @@ describe('IPVS mode: what gets programmed', () => {
     expect(o.getRealServers).toBe(16);
     expect(o.getVirtualServers).toBe(1);
     expect(o.reads).toBe(49);
-    expect(r.ipvs!.ipset).toEqual({ create: 17, list: 17, add: 0, del: 0 });
+    expect(r.ipvs!.ipset).toEqual({ create: 17, list: 17, add: 0, del: 0, failed: 0 });
   });
 });
 
