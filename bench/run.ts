@@ -3,7 +3,7 @@
 // the real kernel (../shared/reference/kernel-costs.md).
 //   npm run bench                   quick profile, within 3 minutes on 2 cores
 //   npm run bench -- --full         sweep to 100k services
-//   npm run bench -- ipvs-lookup    only suites whose name contains the filter
+//   npm run bench -- lookup         only suites whose name contains the filter
 //   npm run bench -- --json FILE    results there (default bench/results/<profile>-latest.json)
 //   npm run bench -- --no-docs      do not regenerate docs/benchmarks.md and the charts
 //   BENCH_TIME_MS=50 npm run bench  shorter sampling per task

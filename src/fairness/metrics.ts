@@ -389,8 +389,11 @@ function sameValueZero(a: unknown, b: unknown): boolean {
  * removed, a weight edited). Assignments are compared with SameValueZero, the
  * equality `Map` uses, so they can be server objects, addresses or names.
  *
- * Compare with {@link idealDisruption}: a consistent hash (mh, and sh/dh on
- * removal) stays close to it, `key mod N` does not.
+ * Compare with {@link idealDisruption}: a consistent hash (mh, Maglev) stays
+ * close to it; `key mod N` does not, and neither do the kernel's sh and dh,
+ * which refill their whole 256-bucket table round-robin over the remaining
+ * servers on every change (ip_vs_sh.c ip_vs_sh_reassign, ip_vs_dh.c
+ * ip_vs_dh_reassign), so removing one of 10 servers moves about 90% of keys.
  *
  * @param before - assignment per key before the change
  * @param after - assignment per key after the change (same length)
