@@ -27,15 +27,20 @@ import type { Netfilter } from '../../src/netfilter/engine.js';
 import type { EndpointSlice } from '../../src/kube/objects.js';
 import { lbsim } from '../imports.js';
 import type { BenchMode, RecordMeta, Suite, SuiteContext, TaskOptions } from '../types.js';
-import { buildCluster, ENDPOINTS, label, sizes, Stage, startNode } from './common.js';
+import { buildCluster, collect, ENDPOINTS, label, sizes, Stage, startNode } from './common.js';
 import type { SimNode } from './common.js';
 
 interface IptablesInput {
   readonly node: SimNode;
-  /** kube-proxy's full restore input. */
-  readonly text: string;
-  /** The same, parsed. */
-  readonly doc: RestoreDocument;
+  /**
+   * kube-proxy's full restore input; dropped (null) once the full-restore
+   * tasks are done, so the syncs after them are not timed with hundreds of
+   * MB of text and its parsed document alive (at 100k services every major
+   * GC would walk them).
+   */
+  text: string | null;
+  /** The same, parsed; dropped with `text`. */
+  doc: RestoreDocument | null;
 }
 
 interface IpvsInput {
@@ -135,14 +140,14 @@ export const sync: Suite = {
       ctx.task(
         `iptables full-restore-text N=${N}`,
         () => {
-          fresh!.ruleset.restore(parseRestore(ipt!.text, { counters: true }), { noflush: true, counters: true });
+          fresh!.ruleset.restore(parseRestore(ipt!.text!, { counters: true }), { noflush: true, counters: true });
         },
         { ...meta('iptables', 'full-restore-text'), beforeEach: freshEngine },
       );
       ctx.task(
         `iptables full-apply N=${N}`,
         () => {
-          fresh!.ruleset.restore(ipt!.doc, { noflush: true, counters: true });
+          fresh!.ruleset.restore(ipt!.doc!, { noflush: true, counters: true });
         },
         { ...meta('iptables', 'full-apply'), beforeEach: freshEngine },
       );
@@ -158,6 +163,11 @@ export const sync: Suite = {
           beforeEach: () => {
             fresh = null;
             ipt = stage.get(iptKey) as IptablesInput;
+            if (ipt.doc !== null) {
+              ipt.text = null;
+              ipt.doc = null;
+              collect();
+            }
             full.flush();
             ipt.node.proxier.iptables!.forceFullSync();
           },
