@@ -992,6 +992,16 @@ export class IptablesRulesCache {
     return this.#index.get(service) ?? [];
   }
 
+  /**
+   * @internal Positions of the ports of `services` in the sorted order (that of the last sorted plan),
+   * in increasing order.
+   */
+  positionsOf(services: ReadonlySet<string>): number[] {
+    const out: number[] = [];
+    for (const s of services) for (const i of this.indicesOf(s)) out.push(i);
+    return out.length > 1 ? out.sort((a, b) => a - b) : out;
+  }
+
   /** @internal The context to generate with: the previous one (and its fragments) when equivalent. */
   context(ctx: GenContext): { ctx: GenContext; fixed: FixedRules } {
     if (this.#ctx === null || this.#fixed === null || !sameContext(this.#ctx, ctx)) {

@@ -338,7 +338,13 @@ export function kubeProxyRestoreText(doc: RestoreDocument): string {
  */
 const LINE_BYTES = new WeakMap<RuleSpec, number>();
 
-function appendLineBytes(chain: string, rule: RuleSpec): number {
+/**
+ * Bytes of the `-A chain …` line {@link kubeProxyRuleLine} prints, without
+ * its newline (the chain-independent part is remembered per rule spec).
+ *
+ * @throws {InvalidArgumentError} as {@link kubeProxyRuleLine}
+ */
+export function kubeProxyAppendLineBytes(chain: string, rule: RuleSpec): number {
   let n = LINE_BYTES.get(rule);
   if (n === undefined) {
     n = utf8ByteLength(kubeProxyRuleLine('', rule));
@@ -358,7 +364,7 @@ export function kubeProxyRestoreBytes(doc: RestoreDocument): number {
   for (const b of doc.blocks) {
     n += utf8ByteLength(b.table) + 2; // `*table\n`
     for (const c of b.chains) n += utf8ByteLength(`:${c.name} ${c.policy ?? '-'} [${c.counters?.packets ?? 0}:${c.counters?.bytes ?? 0}]`) + 1;
-    for (const c of b.commands) n += (c.op === 'append' ? appendLineBytes(c.chain, c.rule) : utf8ByteLength(commandLine(c))) + 1;
+    for (const c of b.commands) n += (c.op === 'append' ? kubeProxyAppendLineBytes(c.chain, c.rule) : utf8ByteLength(commandLine(c))) + 1;
     n += 7; // `COMMIT\n`
   }
   return n;

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { Netfilter } from '../netfilter/engine.js';
-import type { ChainDeclaration, RestoreDocument, RestoreTableBlock, TableCommand } from '../netfilter/ast.js';
+import type { RestoreDocument } from '../netfilter/ast.js';
 import type { RestoreOptions, Ruleset } from '../netfilter/ruleset.js';
 import type { SimClock, TimerOwner } from '../sim/clock.js';
 import { isServiceChainName } from './chain-names.js';
@@ -8,7 +8,8 @@ import type { Cluster, ClusterChanges } from './cluster.js';
 import { KernelCostModel } from './cost-model.js';
 import type { KernelCost } from './cost-model.js';
 import { assembleIptablesRules, IptablesRulesCache, KubeChain, planIptablesRules } from './iptables-rules.js';
-import type { IptablesRules, IptablesRulesOptions, IptablesRulesPlan, JumpRule, ServicePortFragment } from './iptables-rules.js';
+import type { IptablesRules, IptablesRulesOptions, JumpRule } from './iptables-rules.js';
+import { restoreBlocks, RestoreLayout } from './restore-layout.js';
 import type { KubeProxyConfiguration, Node } from './objects.js';
 import { kubeProxyRestoreBytes } from './restore-text.js';
 
@@ -343,73 +344,6 @@ export interface IptablesSyncerOptions {
 const TOP_LEVEL_NAT = new Set<string>([KubeChain.SERVICES, KubeChain.NODEPORTS, KubeChain.POSTROUTING, KubeChain.MARK_MASQ]);
 
 /**
- * The restore input of one sync, laid out from a plan as kube-proxy writes
- * it: the filter table in full; in nat, the top-level chains in full and the
- * chains of the service ports `written` accepts, then `:CHAIN` and `-X CHAIN`
- * for each stale chain (the `-X` lines go before the NodePort tail rule,
- * which kube-proxy writes last). Line numbers are those of the full input
- * (the stale lines continue after its COMMIT), whatever is left out.
- */
-function restoreBlocks(
-  plan: IptablesRulesPlan,
-  written: (f: ServicePortFragment) => boolean,
-  stale: readonly string[],
-): { filterBlock: RestoreTableBlock; natBlock: RestoreTableBlock; filterWritten: number; natWritten: number } {
-  const fixed = plan.fixed;
-  let line = 0;
-  // *filter: everything
-  const filterStart = ++line;
-  const filterChains: ChainDeclaration[] = fixed.filterChains.map((name) => ({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++line }));
-  const filterCommands: TableCommand[] = [];
-  for (const r of fixed.filterHead) filterCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
-  for (const f of plan.fragments) {
-    for (const r of f.filter) filterCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
-  }
-  for (const r of fixed.filterTail) filterCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
-  const filterBlock: RestoreTableBlock = { table: 'filter', line: filterStart, chains: filterChains, commands: filterCommands, commitLine: ++line };
-
-  // *nat: declarations (line numbers of the full input), then rules
-  const natStart = ++line;
-  const natChains: ChainDeclaration[] = [];
-  for (const name of fixed.natChains) natChains.push({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++line });
-  const write: boolean[] = new Array<boolean>(plan.fragments.length);
-  for (let i = 0; i < plan.fragments.length; i++) {
-    const f = plan.fragments[i]!;
-    const w = written(f);
-    write[i] = w;
-    const names = f.rules.natChains;
-    if (w) for (const name of names) natChains.push({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++line });
-    else line += names.length;
-  }
-  const natCommands: TableCommand[] = [];
-  for (const r of fixed.natHead) natCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
-  for (let i = 0; i < plan.fragments.length; i++) {
-    const f = plan.fragments[i]!;
-    const base = line;
-    if (write[i]) {
-      for (const r of f.nat) natCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
-    } else {
-      const nat = f.nat;
-      for (const k of f.natTop) {
-        const r = nat[k]!;
-        natCommands.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: base + k + 1 });
-      }
-      line = base + nat.length;
-    }
-  }
-  const tail: TableCommand[] = [];
-  for (const r of fixed.natTail) tail.push({ op: 'append', chain: r.chain, rule: r.spec, counters: null, line: ++line });
-  let extra = ++line; // the full input's COMMIT
-  for (const name of stale) natChains.push({ name, policy: null, counters: { packets: 0, bytes: 0 }, line: ++extra });
-  for (const name of stale) natCommands.push({ op: 'deleteChain', chain: name, line: ++extra });
-  for (const c of tail) natCommands.push(c);
-  const natBlock: RestoreTableBlock = { table: 'nat', line: natStart, chains: natChains, commands: natCommands, commitLine: extra + 1 };
-  let natWritten = 0;
-  for (const c of natCommands) if (c.op === 'append') natWritten++;
-  return { filterBlock, natBlock, filterWritten: filterCommands.length, natWritten };
-}
-
-/**
  * The iptables-mode sync engine: computes the rules from the cluster on
  * every sync and writes them into a netfilter engine's ruleset as
  * kube-proxy's `syncProxyRules` does. kube-proxy regenerates every service
@@ -451,6 +385,9 @@ export class IptablesSyncer {
   #restoredOnce = false;
   #lastRules: (() => IptablesRules) | null = null;
   readonly #cache = new IptablesRulesCache();
+  readonly #layout = new RestoreLayout();
+  /** Plans are in sorted order: the rules cache knows each Service's positions. */
+  readonly #sorted: boolean;
   #lastChanges: ClusterChanges | null = null;
 
   /**
@@ -466,6 +403,7 @@ export class IptablesSyncer {
     this.#config = config;
     this.netfilter = netfilter;
     this.#rulesOptions = { ...options.rules, chainOrder: 'restore' };
+    this.#sorted = (this.#rulesOptions.servicesOrder ?? 'sorted') === 'sorted';
     this.#minimize = options.minimizeRestore ?? true;
     this.#periodic = options.periodicFullSync ?? 'except-large-cluster';
     this.costModel = options.costModel ?? new KernelCostModel();
@@ -560,8 +498,6 @@ export class IptablesSyncer {
       }
     }
 
-    // which services' chains are written
-    const written = (f: ServicePortFragment): boolean => !tryPartial || changes.services.has(f.info.service);
     // partial: every changed Service counts, with or without service ports left (deleted)
     let servicesWritten = changes.services.size;
     if (!tryPartial) {
@@ -582,7 +518,16 @@ export class IptablesSyncer {
       this.#lastCleanup = now;
     }
 
-    const { filterBlock, natBlock, natWritten, filterWritten } = restoreBlocks(plan, written, stale);
+    // the default sizer's count comes with the layout (sized per fragment, kept between syncs)
+    const sizeHere = this.#size === kubeProxyRestoreBytes;
+    const { filterBlock, natBlock, natWritten, filterWritten, bytes } = restoreBlocks(
+      plan,
+      tryPartial ? changes.services : null,
+      stale,
+      this.#layout,
+      sizeHere,
+      this.#sorted ? (services) => this.#cache.positionsOf(services) : undefined,
+    );
     const doc: RestoreDocument = { blocks: [filterBlock, natBlock] };
     const natChains = natBlock.chains;
     let restoreBytes: number | null = null;
@@ -590,7 +535,8 @@ export class IptablesSyncer {
     if (error === null) {
       try {
         restoreRan = true;
-        if (this.#size !== null) restoreBytes = this.#size(doc);
+        if (sizeHere && bytes !== null) restoreBytes = bytes;
+        else if (this.#size !== null) restoreBytes = this.#size(doc);
         this.#restore(ruleset, doc, { noflush: true, counters: true });
       } catch (e) {
         error = asError(e);

@@ -94,6 +94,8 @@ class Chain implements ChainState {
   rules: RuleState[];
   // private: invisible to equality checks and JSON of chains
   #level: number = UNKNOWN;
+  #setFree = true;
+  #samePrefix = -1;
 
   constructor(name: string, builtin: boolean, policy: StandardVerdict | null, counters: Counters, rules: RuleState[]) {
     this.name = name;
@@ -111,6 +113,43 @@ class Chain implements ChainState {
   set level(v: number) {
     this.#level = v;
   }
+
+  /**
+   * @internal True when no rule of the chain has a `set` match (false: there
+   * may be one). Lets a restore skip looking into rules it re-appends
+   * unchanged: only ipset references need checking again.
+   */
+  get setFree(): boolean {
+    return this.#setFree;
+  }
+
+  set setFree(v: boolean) {
+    this.#setFree = v;
+  }
+
+  /**
+   * @internal Within a transaction: how many leading rules are the very rule
+   * objects the chain had before it, at the same positions (-1: not known).
+   * A chain rewritten with exactly its old rules (KUBE-SERVICES in a partial
+   * sync) is then recognised without comparing them again at commit.
+   */
+  get samePrefix(): number {
+    return this.#samePrefix;
+  }
+
+  set samePrefix(v: number) {
+    this.#samePrefix = v;
+  }
+}
+
+/** Whether `c` (changed by the transaction) has exactly the rules `orig` had, by rule object. */
+function sameAsOrig(orig: ChainState, c: ChainState): boolean {
+  if (c instanceof Chain && c.samePrefix >= 0) return c.samePrefix === c.rules.length && c.rules.length === orig.rules.length;
+  return sameRules(orig.rules, c.rules);
+}
+
+function isSetFree(c: ChainState | undefined): boolean {
+  return c === undefined || (c instanceof Chain && c.setFree);
 }
 
 function levelOf(c: ChainState | undefined): number {
@@ -147,6 +186,8 @@ interface Txn {
   lastChain: ChainState | null;
   /** The rules `lastChain` had before the transaction (empty for a new chain). */
   lastOrig: readonly RuleState[];
+  /** No rule of `lastOrig` has a `set` match. */
+  lastOrigSetFree: boolean;
 }
 
 /**
@@ -296,6 +337,7 @@ export class Ruleset {
       lastName: '',
       lastChain: null,
       lastOrig: NO_RULES,
+      lastOrigSetFree: true,
     };
   }
 }
@@ -349,7 +391,10 @@ function writable(tx: Txn, name: string): ChainState | undefined {
   if (!tx.touched.has(name)) {
     tx.touched.set(name, c);
     orig = c;
-    w = new Chain(c.name, c.builtin, c.policy, { packets: c.counters.packets, bytes: c.counters.bytes }, c.rules.slice());
+    const copy = new Chain(c.name, c.builtin, c.policy, { packets: c.counters.packets, bytes: c.counters.bytes }, c.rules.slice());
+    copy.setFree = isSetFree(c);
+    copy.samePrefix = c.rules.length;
+    w = copy;
     tx.t.chains.set(name, w);
   } else {
     orig = tx.touched.get(name);
@@ -357,6 +402,7 @@ function writable(tx: Txn, name: string): ChainState | undefined {
   tx.lastName = name;
   tx.lastChain = w;
   tx.lastOrig = orig?.rules ?? NO_RULES;
+  tx.lastOrigSetFree = isSetFree(orig);
   return w;
 }
 
@@ -366,24 +412,34 @@ function flushChain(tx: Txn, name: string): void {
   if (!tx.touched.has(name)) {
     tx.touched.set(name, c);
     const w = new Chain(c.name, c.builtin, c.policy, { packets: c.counters.packets, bytes: c.counters.bytes }, []);
+    w.samePrefix = 0;
     tx.t.chains.set(name, w);
     if (tx.settled) countRefs(tx.aux.refs!, c.rules, -1);
     tx.lastName = name;
     tx.lastChain = w;
     tx.lastOrig = c.rules;
+    tx.lastOrigSetFree = isSetFree(c);
     return;
   }
   if (tx.settled) countRefs(tx.aux.refs!, c.rules, -1);
   c.rules = [];
+  if (c instanceof Chain) {
+    c.setFree = true;
+    c.samePrefix = 0;
+  }
 }
 
 function createChain(tx: Txn, name: string): void {
-  if (!tx.touched.has(name)) tx.touched.set(name, undefined);
+  let orig: ChainState | undefined;
+  if (tx.touched.has(name)) orig = tx.touched.get(name);
+  else tx.touched.set(name, undefined);
   const c = new Chain(name, false, null, { packets: 0, bytes: 0 }, []);
+  c.samePrefix = 0;
   tx.t.chains.set(name, c);
   tx.lastName = name;
   tx.lastChain = c;
-  tx.lastOrig = tx.touched.get(name)?.rules ?? NO_RULES;
+  tx.lastOrig = orig?.rules ?? NO_RULES;
+  tx.lastOrigSetFree = isSetFree(orig);
 }
 
 /** Removes a (checked, empty) chain from the table. */
@@ -453,8 +509,10 @@ function settleAtCommit(tx: Txn): void {
   const refs = tx.aux.refs;
   if (refs === null) return; // still unknown: computed when first needed
   for (const [name, orig] of tx.touched) {
+    const cur = tx.t.chains.get(name);
+    if (orig !== undefined && cur !== undefined && sameAsOrig(orig, cur)) continue;
     const before = orig?.rules ?? [];
-    const after = tx.t.chains.get(name)?.rules ?? [];
+    const after = cur?.rules ?? [];
     const n = Math.min(before.length, after.length);
     for (let i = 0; i < n; i++) {
       const a = before[i]!.spec;
@@ -572,8 +630,9 @@ function check(tx: Txn, line: number): Map<string, number> | null {
   let same: Set<string> | null = null;
   if (tx.deleted.size === 0) {
     for (const [name, orig] of tx.touched) {
+      if (orig === undefined) continue;
       const c = t.chains.get(name);
-      if (orig === undefined || !(c instanceof Chain) || c.level !== UNKNOWN || !sameRules(orig.rules, c.rules)) continue;
+      if (!(c instanceof Chain) || c.level !== UNKNOWN || !sameAsOrig(orig, c)) continue;
       c.level = levelOf(orig);
       (same ??= new Set()).add(name);
     }
@@ -708,13 +767,18 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       const c = writable(tx, cmd.chain);
       // The very rule object this chain held at this position before the transaction, and no chain
       // was deleted since: it loaded then and its target is still there, so the checks would pass
-      // again (ipset references are re-checked: sets live outside the ruleset).
+      // again (ipset references are re-checked: sets live outside the ruleset; a rule from a chain
+      // known to have no set match has none).
       const n = c === undefined ? -1 : c.rules.length;
       const before = tx.lastOrig;
-      if (!(n >= 0 && n < before.length && before[n]!.spec === rule && tx.deleted.size === 0 && !hasSetMatch(rule))) {
-        checkRule(tx, rule, line);
-      }
+      const same = n >= 0 && n < before.length && before[n]!.spec === rule && tx.deleted.size === 0;
+      const sets = !(same && tx.lastOrigSetFree) && hasSetMatch(rule);
+      if (!same || sets) checkRule(tx, rule, line);
       if (c === undefined) fail('ENOENT', where, line, `no chain ${cmd.chain} in table ${t.name}`, restore);
+      if (c instanceof Chain) {
+        if (sets) c.setFree = false;
+        if (c.samePrefix === n && n < before.length && before[n]!.spec === rule) c.samePrefix = n + 1;
+      }
       c.rules.push(newRule(rule, cmd.counters, tx.useCounters));
       refDelta(tx, cmd.rule, 1);
       return;
@@ -723,6 +787,10 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       checkRule(tx, cmd.rule, line);
       const c = getChain(tx, cmd.chain, line);
       if (cmd.index < 1 || cmd.index > c.rules.length + 1) fail('ERANGE', where, line, `index of insertion too big (${cmd.index})`, restore);
+      if (c instanceof Chain) {
+        if (hasSetMatch(cmd.rule)) c.setFree = false;
+        c.samePrefix = -1;
+      }
       c.rules.splice(cmd.index - 1, 0, newRule(cmd.rule, cmd.counters, tx.useCounters));
       refDelta(tx, cmd.rule, 1);
       return;
@@ -732,6 +800,10 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       const c = getChain(tx, cmd.chain, line);
       if (cmd.index < 1 || cmd.index > c.rules.length) fail('ERANGE', where, line, `index of replacement too big (${cmd.index})`, restore);
       refDelta(tx, c.rules[cmd.index - 1]!.spec, -1);
+      if (c instanceof Chain) {
+        if (hasSetMatch(cmd.rule)) c.setFree = false;
+        c.samePrefix = -1;
+      }
       c.rules[cmd.index - 1] = newRule(cmd.rule, cmd.counters, tx.useCounters);
       refDelta(tx, cmd.rule, 1);
       return;
@@ -742,6 +814,7 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       const i = c.rules.findIndex((r) => JSON.stringify(r.spec) === want);
       if (i < 0) fail('ENOENT', where, line, 'Bad rule (does a matching rule exist in that chain?)', restore);
       refDelta(tx, c.rules[i]!.spec, -1);
+      if (c instanceof Chain) c.samePrefix = -1;
       c.rules.splice(i, 1);
       return;
     }
@@ -749,6 +822,7 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       const c = getChain(tx, cmd.chain, line);
       if (cmd.index < 1 || cmd.index > c.rules.length) fail('ERANGE', where, line, `index of deletion too big (${cmd.index})`, restore);
       refDelta(tx, c.rules[cmd.index - 1]!.spec, -1);
+      if (c instanceof Chain) c.samePrefix = -1;
       c.rules.splice(cmd.index - 1, 1);
       return;
     }
@@ -801,6 +875,7 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       tx.full = true;
       const oldName = c.name;
       const renamed = new Chain(cmd.newName, false, c.policy, c.counters, c.rules);
+      renamed.setFree = isSetFree(c);
       if (!tx.touched.has(cmd.newName)) tx.touched.set(cmd.newName, undefined);
       const entries = [...t.chains].map(([n, v]): [string, ChainState] => (n === oldName ? [cmd.newName, renamed] : [n, v]));
       t.chains.clear();
@@ -811,6 +886,7 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
         const other = t.chains.get(name)!;
         if (!other.rules.some((r) => jumpTarget(r.spec) === oldName)) continue;
         const w = writable(tx, name)!;
+        if (w instanceof Chain) w.samePrefix = -1;
         w.rules = w.rules.map((r) => {
           const tg = r.spec.target;
           if ((tg?.kind === 'jump' || tg?.kind === 'goto') && tg.chain === oldName) {

@@ -207,3 +207,76 @@ describe('transactional Ruleset', () => {
     expect(rs.chain('filter', 'X')!.rules).toHaveLength(0);
   });
 });
+
+// A rule object re-appended at the position it held skips the load checks, except for `-m set` matches: the set
+// may be gone since (ipsets live outside the ruleset). The ruleset remembers per chain whether it holds no set
+// match at all; these pin down that the memory never hides a set match, however the rule got into the chain.
+describe('re-appended set matches are checked again', () => {
+  const plain: RuleSpec = { matches: [], target: { kind: 'standard', verdict: 'ACCEPT' } };
+  const withSet: RuleSpec = {
+    matches: [{ module: 'set', setName: 'S1', dirs: ['dst'], invert: false, returnNomatch: false }],
+    target: { kind: 'standard', verdict: 'ACCEPT' },
+  };
+  const state = { setExists: true };
+  const make = (): Ruleset =>
+    new Ruleset({
+      checkRule: (_t, r) => {
+        if (!state.setExists && r.matches.some((m) => m.module === 'set')) throw new Error("Set S1 doesn't exist");
+      },
+    });
+  const rewrite = (rules: readonly RuleSpec[]): RestoreDocument => ({
+    blocks: [
+      {
+        table: 'filter',
+        line: 1,
+        chains: [{ name: 'S', policy: null, counters: null, line: 2 }],
+        commands: rules.map((rule, i) => ({ op: 'append', chain: 'S', rule, counters: null, line: 3 + i })),
+        commitLine: 3 + rules.length,
+      },
+    ],
+  });
+  const ways: [string, (rs: Ruleset) => void][] = [
+    ['appended', (rs) => rs.restore(rewrite([plain, withSet]), { noflush: true })],
+    [
+      'inserted',
+      (rs) => {
+        rs.restore(rewrite([plain]), { noflush: true });
+        rs.apply('filter', { op: 'insert', chain: 'S', index: 2, rule: withSet, counters: null, line: 1 });
+      },
+    ],
+    [
+      'replaced',
+      (rs) => {
+        rs.restore(rewrite([plain, plain]), { noflush: true });
+        rs.apply('filter', { op: 'replace', chain: 'S', index: 2, rule: withSet, counters: null, line: 1 });
+      },
+    ],
+    [
+      'renamed with its chain',
+      (rs) => {
+        rs.apply('filter', { op: 'newChain', chain: 'T', line: 1 });
+        rs.apply('filter', { op: 'append', chain: 'T', rule: plain, counters: null, line: 1 });
+        rs.apply('filter', { op: 'append', chain: 'T', rule: withSet, counters: null, line: 1 });
+        rs.apply('filter', { op: 'rename', chain: 'T', newName: 'S', line: 1 });
+      },
+    ],
+  ];
+  for (const [how, load] of ways) {
+    it(`refuses a set match that was ${how}, once its set is gone`, () => {
+      state.setExists = true;
+      const rs = make();
+      load(rs);
+      // rewritten with the same rule objects while the set exists, twice (the memory carries over)
+      rs.restore(rewrite([plain, withSet]), { noflush: true });
+      rs.restore(rewrite([plain, withSet]), { noflush: true });
+      const before = JSON.stringify(rs.toSaved());
+      state.setExists = false;
+      expect(() => rs.restore(rewrite([plain, withSet]), { noflush: true })).toThrow(/line 4.*|Set S1/);
+      expect(JSON.stringify(rs.toSaved())).toBe(before);
+      // a chain rewritten without it is set-free again, and re-appending its plain rule needs no set
+      rs.restore(rewrite([plain]), { noflush: true });
+      rs.restore(rewrite([plain]), { noflush: true });
+      expect(rs.chain('filter', 'S')!.rules.map((r) => r.spec)).toEqual([plain]);
+    });
+  }
+});
