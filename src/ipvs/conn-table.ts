@@ -93,6 +93,12 @@ export class ConnTable {
    */
   hashKey(proto: number, addr: IPv4, port: Port): number {
     if (port === this.#lastPort && addr === this.#lastAddr && proto === this.#lastProto) return this.#lastBucket;
+    return this.#hash(proto, addr, port);
+  }
+
+  // Hashes without consulting the one-entry cache (a lookup's tuple rarely
+  // repeats the previous one) but records the result for the insert that may follow.
+  #hash(proto: number, addr: IPv4, port: Port): number {
     const b = jhash3words(bswap32(addr), bswap16(port), proto, this.#rnd) & this.#mask;
     this.#lastProto = proto;
     this.#lastAddr = addr;
@@ -162,7 +168,7 @@ export class ConnTable {
     const ca = caddr | 0;
     const va = vaddr | 0;
     let steps = 0;
-    let s = this.#heads[this.hashKey(proto, caddr, cport)]!;
+    let s = this.#heads[this.#hash(proto, caddr, cport)]!;
     while (s >= 0) {
       steps++;
       const o = s * REC;
@@ -187,7 +193,7 @@ export class ConnTable {
     const da = daddr | 0;
     const dpp = sport | (proto << 16);
     let steps = 0;
-    let s = this.#heads[this.hashKey(proto, daddr, dport)]!;
+    let s = this.#heads[this.#hash(proto, daddr, dport)]!;
     while (s >= 0) {
       steps++;
       const o = s * REC;
@@ -209,7 +215,7 @@ export class ConnTable {
     const va = vaddr | 0;
     const pt = proto | (TEMPLATE_BIT >>> 16);
     let steps = 0;
-    let s = this.#heads[this.hashKey(proto, snet, 0)]!;
+    let s = this.#heads[this.#hash(proto, snet, 0)]!;
     while (s >= 0) {
       steps++;
       const o = s * REC;

@@ -1,6 +1,7 @@
 import type { IPv4 } from '../net/ipv4.js';
 import type { Port } from '../net/port.js';
 import type { Dest } from './dest.js';
+import type { IpvsStats } from './stats.js';
 
 /**
  * Connection flag bits (`IP_VS_CONN_F_*`, torvalds/linux `include/uapi/linux/ip_vs.h`).
@@ -38,6 +39,10 @@ export class Conn {
   proto: number = 0;
   /** The real server, or null for bypass entries. */
   dest: Dest | null = null;
+  /** `dest.stats`, meaningful while `dest` is set (a packet's counters without a load through the dest). @internal */
+  destStats: IpvsStats | null = null;
+  /** `dest.svc.stats`, meaningful while `dest` is set. @internal */
+  svcStats: IpvsStats | null = null;
   /** Current timeout in ms (re-armed on every packet). */
   timeoutMs: number = 0;
   /** Simulated time (ms) at which the entry expires if nothing re-arms it. */
@@ -114,6 +119,8 @@ export class Conn {
     this.dport = dport;
     this.flags = flags;
     this.dest = dest;
+    this.destStats = dest !== null ? dest.stats : null;
+    this.svcStats = dest !== null ? dest.svc.stats : null;
     this.fwmark = fwmark;
     this.timeoutMs = timeoutMs;
     this.state = 0;

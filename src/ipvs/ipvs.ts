@@ -530,13 +530,55 @@ export class Ipvs implements PacketClassifier, TimerOwner {
 
   // Queues a counter set that just changed for the estimator.
   #touched(s: IpvsStats): void {
-    if (s.estState === EST_IDLE) {
-      s.estState = EST_QUEUED;
-      this.#estQueue.push(s);
-    }
+    if (s.estState === EST_IDLE) this.#enqueue(s);
+  }
+
+  #enqueue(s: IpvsStats): void {
+    s.estState = EST_QUEUED;
+    this.#estQueue.push(s);
   }
 
   // ------------------------------------------------------------ packet path
+
+  // The connection a packet that is not plainly established belongs to:
+  // ip_vs_in's connection reuse (conn_reuse_mode, expire_nodest_conn) for a
+  // SYN that hit an entry, then scheduling when there is no entry. Returns
+  // null when `out` already holds the final verdict.
+  #resolve(cp: Conn | null, pkt: Packet, out: Decision): Conn | null {
+    const proto = pkt.proto;
+    if (cp !== null) {
+      let resched = false;
+      let oldCt = false;
+      const d = cp.dest;
+      if (this.sysctl.expireNodestConn && d !== null && d.weight === 0) {
+        resched = true;
+        oldCt = this.#usesOldConntrack(cp);
+      } else if (this.sysctl.connReuseMode !== 0 && this.#isNewConnExpected(cp)) {
+        oldCt = this.#usesOldConntrack(cp);
+        resched = cp.nControl === 0 ? true : !oldCt;
+      }
+      if (!resched) return cp;
+      if (!oldCt) cp.flags &= ~ConnFlag.NFCT;
+      if (cp.nControl === 0) this.#expire(cp, this.clock.now);
+      if (oldCt) {
+        out.verdict = 'dropped';
+        out.reason = 'connection-reuse-drop';
+        return null;
+      }
+    }
+    const schedulable =
+      proto === Protocol.TCP
+        ? this.sysctl.sloppyTcp || ((pkt.flags & TcpFlag.SYN) !== 0 && (pkt.flags & TcpFlag.RST) === 0)
+        : true;
+    const svc = schedulable ? this.#services.find(proto, pkt.daddr, pkt.dport, pkt.mark, out.work) : null;
+    if (svc === null) {
+      this.#outbound(pkt, out, schedulable ? 'no-service' : 'not-syn');
+      return null;
+    }
+    const scheduled = this.#schedule(svc, pkt, out);
+    if (scheduled !== null) out.newConnection = true;
+    return scheduled;
+  }
 
   /**
    * Runs one packet through IPVS (`ip_vs_in` for client→virtual packets,
@@ -551,45 +593,16 @@ export class Ipvs implements PacketClassifier, TimerOwner {
    */
   classify(pkt: Packet, out: Decision): Decision {
     out.begin(pkt);
-    const work = out.work;
     const proto = pkt.proto;
-    let cp = this.#conns.lookupIn(proto, pkt.saddr, pkt.sport, pkt.daddr, pkt.dport, work);
-
-    // (the packet test first: an established packet then never reads cp.control)
-    if (cp !== null && isNewConnPacket(pkt) && cp.control === null) {
-      // ip_vs_in: connection reuse (conn_reuse_mode, expire_nodest_conn).
-      let resched = false;
-      let oldCt = false;
-      const d = cp.dest;
-      if (this.sysctl.expireNodestConn && d !== null && d.weight === 0) {
-        resched = true;
-        oldCt = this.#usesOldConntrack(cp);
-      } else if (this.sysctl.connReuseMode !== 0 && this.#isNewConnExpected(cp)) {
-        oldCt = this.#usesOldConntrack(cp);
-        resched = cp.nControl === 0 ? true : !oldCt;
-      }
-      if (resched) {
-        if (!oldCt) cp.flags &= ~ConnFlag.NFCT;
-        if (cp.nControl === 0) this.#expire(cp, this.clock.now);
-        if (oldCt) {
-          out.verdict = 'dropped';
-          out.reason = 'connection-reuse-drop';
-          return out;
-        }
-        cp = null;
-      }
-    }
-
-    if (cp === null) {
-      const schedulable =
-        proto === Protocol.TCP
-          ? this.sysctl.sloppyTcp || ((pkt.flags & TcpFlag.SYN) !== 0 && (pkt.flags & TcpFlag.RST) === 0)
-          : true;
-      const svc = schedulable ? this.#services.find(proto, pkt.daddr, pkt.dport, pkt.mark, work) : null;
-      if (svc === null) return this.#outbound(pkt, out, schedulable ? 'no-service' : 'not-syn');
-      cp = this.#schedule(svc, pkt, out);
+    let cp = this.#conns.lookupIn(proto, pkt.saddr, pkt.sport, pkt.daddr, pkt.dport, out.work);
+    // An established packet (an entry, and not a SYN that may reuse it) goes
+    // straight on; everything else is resolved out of line, which keeps this
+    // path small enough for the compiler to inline its callees.
+    // (is_new_conn — TCP SYN, or SCTP INIT modelled as SYN — tested first: an
+    // established packet then never reads cp.control)
+    if (cp === null || ((pkt.flags & TcpFlag.SYN) !== 0 && (proto === Protocol.TCP || proto === Protocol.SCTP) && cp.control === null)) {
+      cp = this.#resolve(cp, pkt, out);
       if (cp === null) return out;
-      out.newConnection = true;
     }
 
     const dest = cp.dest;
@@ -603,15 +616,12 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     if (dest !== null) {
       // ip_vs_in_stats
       const len = pkt.length;
-      const ds = dest.stats;
-      const ss = dest.svc.stats;
+      const ds = cp.destStats!;
+      const ss = cp.svcStats!;
       const ts = this.totalStats;
-      ds.inPkts++;
-      ds.inBytes += len;
-      ss.inPkts++;
-      ss.inBytes += len;
-      ts.inPkts++;
-      ts.inBytes += len;
+      ds.countIn(len);
+      ss.countIn(len);
+      ts.countIn(len);
       this.#touched(ds);
       this.#touched(ss);
       this.#touched(ts);
@@ -642,15 +652,12 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     const dest = cp.dest;
     if (dest !== null && dest.available) {
       const len = pkt.length;
-      const ds = dest.stats;
-      const ss = dest.svc.stats;
+      const ds = cp.destStats!;
+      const ss = cp.svcStats!;
       const ts = this.totalStats;
-      ds.outPkts++;
-      ds.outBytes += len;
-      ss.outPkts++;
-      ss.outBytes += len;
-      ts.outPkts++;
-      ts.outBytes += len;
+      ds.countOut(len);
+      ss.countOut(len);
+      ts.countOut(len);
       this.#touched(ds);
       this.#touched(ss);
       this.#touched(ts);
@@ -689,10 +696,9 @@ export class Ipvs implements PacketClassifier, TimerOwner {
       dest,
       pkt.mark,
     );
+    // (the estimator queue learns of these counter sets from the packet's own
+    // counting in classify, which always follows and touches the same three)
     connStats(dest, svc, this.totalStats);
-    this.#touched(dest.stats);
-    this.#touched(svc.stats);
-    this.#touched(this.totalStats);
     return cp;
   }
 
@@ -727,10 +733,9 @@ export class Ipvs implements PacketClassifier, TimerOwner {
     cp.control = ct;
     ct.nControl++;
     this.#connPut(ct);
+    // (the estimator queue learns of these counter sets from the packet's own
+    // counting in classify, which always follows and touches the same three)
     connStats(dest, svc, this.totalStats);
-    this.#touched(dest.stats);
-    this.#touched(svc.stats);
-    this.#touched(this.totalStats);
     return cp;
   }
 
@@ -839,6 +844,7 @@ export class Ipvs implements PacketClassifier, TimerOwner {
       removeItem(dest.svc.trash, dest);
       detachStats(dest.stats);
     }
+    // (destStats/svcStats are left for the next reset: they are only read while dest is set)
     c.dest = null;
     this.#freeConns.push(c);
   }
@@ -853,21 +859,7 @@ export class Ipvs implements PacketClassifier, TimerOwner {
         else dir = TcpDirection.INPUT_ONLY;
       }
       const next = nextTcpState(c.state, dir, flags, this.sysctl.secureTcp);
-      if (next !== c.state) {
-        const dest = c.dest;
-        if (dest !== null) {
-          if ((c.flags & ConnFlag.INACTIVE) === 0 && next !== TcpState.ESTABLISHED) {
-            dest.activeConns--;
-            dest.inactConns++;
-            c.flags |= ConnFlag.INACTIVE;
-          } else if ((c.flags & ConnFlag.INACTIVE) !== 0 && next === TcpState.ESTABLISHED) {
-            dest.activeConns++;
-            dest.inactConns--;
-            c.flags &= ~ConnFlag.INACTIVE;
-          }
-        }
-        c.state = next;
-      }
+      if (next !== c.state) tcpTransition(c, next);
       c.timeoutMs = this.#tcpTimeouts[next]!;
     } else if (proto === Protocol.UDP) {
       c.timeoutMs = this.#udpTimeoutMs;
@@ -912,9 +904,21 @@ function removeItem<T>(list: T[], item: T): void {
   if (i >= 0) list.splice(i, 1);
 }
 
-function isNewConnPacket(pkt: Packet): boolean {
-  // is_new_conn: TCP SYN (SCTP INIT is modeled as SYN on an SCTP packet).
-  return (pkt.proto === Protocol.TCP || pkt.proto === Protocol.SCTP) && (pkt.flags & TcpFlag.SYN) !== 0;
+// set_tcp_state's move to a new state: the dest's active/inactive counts follow ESTABLISHED.
+function tcpTransition(c: Conn, next: number): void {
+  const dest = c.dest;
+  if (dest !== null) {
+    if ((c.flags & ConnFlag.INACTIVE) === 0 && next !== TcpState.ESTABLISHED) {
+      dest.activeConns--;
+      dest.inactConns++;
+      c.flags |= ConnFlag.INACTIVE;
+    } else if ((c.flags & ConnFlag.INACTIVE) !== 0 && next === TcpState.ESTABLISHED) {
+      dest.activeConns++;
+      dest.inactConns--;
+      c.flags &= ~ConnFlag.INACTIVE;
+    }
+  }
+  c.state = next;
 }
 
 const EST_IDLE = 0;

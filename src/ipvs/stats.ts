@@ -15,17 +15,29 @@ export class IpvsStats {
   inBytes = 0;
   /** Server→client bytes. */
   outBytes = 0;
-
-  /** Values at the last zeroing (`kstats0`); reading subtracts them. */
-  readonly zero: CounterSet = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
-  /** Rate estimator state, advanced every 2 s of simulated time. */
-  readonly est: RateEstimate = newRateEstimate();
   /**
    * The engine's estimator bookkeeping: 0 at rest (a tick would change
    * nothing), 1 queued for the next ticks, 2 no longer estimated (its dest or
    * service is gone). @internal
    */
   estState = 0;
+
+  /** Counts one client→server packet of `len` bytes (`ip_vs_in_stats` for one counter set). @internal */
+  countIn(len: number): void {
+    this.inPkts++;
+    this.inBytes += len;
+  }
+
+  /** Counts one server→client packet of `len` bytes (`ip_vs_out_stats` for one counter set). @internal */
+  countOut(len: number): void {
+    this.outPkts++;
+    this.outBytes += len;
+  }
+
+  /** Values at the last zeroing (`kstats0`); reading subtracts them. */
+  readonly zero: CounterSet = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
+  /** Rate estimator state, advanced every 2 s of simulated time. */
+  readonly est: RateEstimate = newRateEstimate();
 
   /** The counters since the last {@link IpvsStats.zeroCounters} (what ipvsadm shows). */
   read(): CounterSet {

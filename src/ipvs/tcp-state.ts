@@ -117,6 +117,28 @@ export function tcpFlagIndex(flags: number): number {
   return -1;
 }
 
+/** Number of state columns per table row. */
+const STATES = 11;
+
+// Both tables flattened (row-major, the secure table after the normal one) so
+// a transition is one load from one typed array.
+const FLAT_STATES: Uint8Array = (() => {
+  const flat = new Uint8Array(2 * TCP_STATES.length * STATES);
+  [...TCP_STATES, ...TCP_STATES_SECURE].forEach((row, r) => {
+    flat.set(row, r * STATES);
+  });
+  return flat;
+})();
+const SECURE_OFFSET = TCP_STATES.length * STATES;
+
+// tcpFlagIndex of every combination of the four flags it reads (rst 0x04,
+// syn 0x02, fin 0x01, ack 0x10), indexed by `flags & 0x17`.
+const FLAG_INDEX: Int8Array = (() => {
+  const t = new Int8Array(0x18);
+  for (let f = 0; f < t.length; f++) t[f] = tcpFlagIndex(f);
+  return t;
+})();
+
 /**
  * The next TCP state (`set_tcp_state`): a packet with none of rst/syn/fin/ack set moves the connection to CLOSE.
  *
@@ -126,8 +148,7 @@ export function tcpFlagIndex(flags: number): number {
  * @param secure - use the `secure_tcp` table
  */
 export function nextTcpState(state: number, direction: number, flags: number, secure = false): number {
-  const idx = tcpFlagIndex(flags);
+  const idx = FLAG_INDEX[flags & 0x17]!;
   if (idx < 0) return sCL;
-  const table = secure ? TCP_STATES_SECURE : TCP_STATES;
-  return table[direction + idx]![state]!;
+  return FLAT_STATES[(secure ? SECURE_OFFSET : 0) + (direction + idx) * STATES + state]!;
 }
