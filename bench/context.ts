@@ -110,8 +110,11 @@ export const WALL_BUDGET_FACTOR = 3;
  * before `minIterations` calls. Warm-up is done here rather than by
  * tinybench (whose warm-up has the same time accounting): one call — a
  * suite's lazy input building in its first `beforeEach` happens there,
- * outside every budget — then calls for a quarter of the sampling time
- * (100 ms at most) of wall clock, `beforeEach` included.
+ * outside every budget — then calls for as long as the sampling time
+ * (250 ms at most) of wall clock, `beforeEach` included. That long because
+ * V8 optimises a hot function on a background thread: on a busy machine a
+ * shorter warm-up left the first samples of a run on unoptimised code
+ * (the first IPVS task measured up to 2× its steady cost).
  */
 export async function timeTask(task: PendingTask, defaults: TimingSettings): Promise<TaskOutcome> {
   const o = task.options;
@@ -129,7 +132,7 @@ export async function timeTask(task: PendingTask, defaults: TimingSettings): Pro
     before?.();
     const f0 = performance.now();
     task.fn();
-    const warmupMs = Math.min(100, time / 4);
+    const warmupMs = Math.min(250, time);
     const w0 = performance.now();
     // a call that alone outlasts the warm-up is warm enough: do not repeat a call of seconds
     while (w0 - f0 < warmupMs && performance.now() - w0 < warmupMs) {
