@@ -15,6 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { cpuCalibrationNs } from './calibration.js';
 import { createSuiteContext, parseBenchArgs, ProgressLine, timeTask, USAGE } from './context.js';
 import type { BenchArgs } from './context.js';
 import { comparisonTables, suiteTable, targetsTable } from './report/comparison.js';
@@ -102,6 +103,14 @@ export async function main(suites: readonly Suite[], argv: readonly string[]): P
     }
     const built = performance.now();
     const suiteRecords: BenchRecord[] = [];
+    const calibration = (when: 'start' | 'end'): BenchRecord => ({
+      suite: suite.name,
+      task: `cpu calibration at ${when}`,
+      unit: 'ns/iteration',
+      value: Math.round(cpuCalibrationNs() * 1000) / 1000,
+      metric: 'cpu-calibration',
+    });
+    const atStart = calibration('start');
     const n = c.tasks.length;
     for (let i = 0; i < n; i++) {
       const task = c.tasks[i]!;
@@ -118,8 +127,13 @@ export async function main(suites: readonly Suite[], argv: readonly string[]): P
     }
     current = '';
     progress.clear();
-    // timings first, then the suite's work counts, each in registration order
-    suiteRecords.push(...c.records);
+    // timings first, then the suite's work counts, each in registration order, then the CPU probe
+    const atEnd = calibration('end');
+    suiteRecords.push(...c.records, atStart, atEnd);
+    const drift = Math.max(atStart.value, atEnd.value) / Math.min(atStart.value, atEnd.value);
+    if (drift > 1.3) {
+      console.log(`  note: the CPU probe ran ${drift.toFixed(1)}× slower at one end of this suite than at the other (${atStart.value} vs ${atEnd.value} ns/iteration): this machine's speed changed while it ran, so compare its timings with care`);
+    }
     records.push(...suiteRecords);
     ran.push({ name: suite.name, description: suite.description });
     const t = suiteTable(suite.name, suiteRecords, `${suite.name}: ${n} timed task(s), inputs ${seconds(built - suiteStart)}, timing ${seconds(performance.now() - built)}`);
