@@ -9,8 +9,9 @@
 //   BENCH_TIME_MS=50 npm run bench  shorter sampling per task
 // Timings are medians of tinybench samples; work counts are exact and
 // machine-independent. Nothing here is part of the test run.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release, arch } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, arch, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -21,7 +22,7 @@ import type { BenchArgs } from './context.js';
 import { comparisonTables, suiteTable, targetsTable } from './report/comparison.js';
 import { generateDocs, REPO_ROOT } from './report/generate.js';
 import { buildResultsFile } from './report/results.js';
-import type { RunEnvironment, RunFailure, SuiteInfo } from './report/results.js';
+import type { ResultsFile, RunEnvironment, RunFailure, SuiteInfo } from './report/results.js';
 import { renderTextTable } from './report/table.js';
 import { evaluateTargets } from './report/targets.js';
 import type { BenchRecord, Suite } from './types.js';
@@ -85,7 +86,9 @@ export async function main(suites: readonly Suite[], argv: readonly string[]): P
   const ran: SuiteInfo[] = [];
   const failures: RunFailure[] = [];
   const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
-  for (const suite of selected) {
+  const isolate = args.profile === 'full' && selected.length > 1 && process.env[CHILD_ENV] === undefined;
+  for (const suite of isolate ? selected : []) runSuiteInChild(suite, { records, ran, failures });
+  for (const suite of isolate ? [] : selected) {
     console.log(`\n== ${suite.name}: ${suite.description}`);
     const suiteStart = performance.now();
     // while a task is being timed, the suite's progress messages (lazy input building) follow its name
@@ -158,12 +161,14 @@ export async function main(suites: readonly Suite[], argv: readonly string[]): P
     targets,
   );
 
-  console.log('\n================ comparison ================');
-  for (const t of comparisonTables(records)) console.log(`\n${renderTextTable(t)}`);
-  console.log(`\n${renderTextTable(targetsTable(targets))}`);
-  const met = targets.filter((t) => t.status === 'met').length;
-  const notMet = targets.filter((t) => t.status === 'not met').length;
-  console.log(`\ntargets: ${met} met, ${notMet} not met, ${targets.length - met - notMet} not measured in this profile`);
+  if (process.env[CHILD_ENV] === undefined) {
+    console.log('\n================ comparison ================');
+    for (const t of comparisonTables(records)) console.log(`\n${renderTextTable(t)}`);
+    console.log(`\n${renderTextTable(targetsTable(targets))}`);
+    const met = targets.filter((t) => t.status === 'met').length;
+    const notMet = targets.filter((t) => t.status === 'not met').length;
+    console.log(`\ntargets: ${met} met, ${notMet} not met, ${targets.length - met - notMet} not measured in this profile`);
+  }
 
   const jsonPath = args.json ?? defaultJsonPath(args);
   mkdirSync(dirname(jsonPath), { recursive: true });
@@ -185,6 +190,45 @@ export async function main(suites: readonly Suite[], argv: readonly string[]): P
     console.log(`note: the quick profile is meant to finish within ${QUICK_BUDGET_MS / 60_000} minutes on 2 cores; this run took ${seconds(total)}`);
   }
   return failures.length > 0 ? 1 : 0;
+}
+
+/** Set in the environment of a suite's own process (see {@link runSuiteInChild}). */
+const CHILD_ENV = 'LBSIM_BENCH_CHILD';
+
+/**
+ * Runs one suite of a --full run in a process of its own and adds its
+ * records, suite and failures to `into`. At 100k services a suite leaves
+ * gigabytes of garbage and a fragmented heap behind; in one process the
+ * memory suite that followed the sync suite once stalled for over half an
+ * hour, and its heap figures would include what earlier suites left. A
+ * process per suite starts each from a clean heap.
+ */
+function runSuiteInChild(suite: Suite, into: { records: BenchRecord[]; ran: SuiteInfo[]; failures: RunFailure[] }): void {
+  const json = join(tmpdir(), `lbsim-bench-${process.pid}-${suite.name}.json`);
+  const script = process.argv[1];
+  if (script === undefined) throw new Error('bench: cannot tell which script to run for a suite process');
+  // process.execArgv carries tsx's loader and --max-old-space-size
+  const child = spawnSync(process.execPath, [...process.execArgv, script, '--full', '--no-docs', '--json', json, suite.name], {
+    stdio: 'inherit',
+    env: { ...process.env, [CHILD_ENV]: '1' },
+  });
+  let results: ResultsFile | null;
+  try {
+    results = JSON.parse(readFileSync(json, 'utf8')) as ResultsFile;
+  } catch {
+    results = null;
+  } finally {
+    rmSync(json, { force: true });
+  }
+  if (results === null) {
+    const why = child.error?.message ?? (child.signal !== null ? `signal ${child.signal}` : `exit code ${String(child.status)}`);
+    into.failures.push({ suite: suite.name, task: null, error: `the suite's process wrote no results (${why})` });
+    return;
+  }
+  // the child's filter is the suite's name: keep only that suite (a name could contain another's)
+  into.records.push(...results.records.filter((r) => r.suite === suite.name));
+  into.ran.push(...results.suites.filter((x) => x.name === suite.name));
+  into.failures.push(...results.failures.filter((f) => f.suite === suite.name));
 }
 
 /** True when this module is the process's entry point (not imported by a test or another script). */
