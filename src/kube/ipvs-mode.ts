@@ -8,7 +8,7 @@ import { Protocol } from '../net/protocol.js';
 import { shuffleInPlace } from '../sim/rng.js';
 import type { Rng } from '../sim/rng.js';
 import { AddrTypeBit, CtStateBit } from '../netfilter/ast.js';
-import { IpsetError } from '../netfilter/ipset/set.js';
+import { IpsetError, IpsetFeature } from '../netfilter/ipset/set.js';
 import type {
   AddrMatch,
   BuiltinChainName,
@@ -360,15 +360,13 @@ function appliedTimeout(svc: VirtualService): number {
   return svc.persistent ? svc.timeoutMs / 1000 : 0;
 }
 
-/** The KUBE-CLUSTER-IP entry of a service port (ServicePortInfo objects are immutable). */
-const CLUSTER_IP_ENTRY = new WeakMap<ServicePortInfo, string>();
+/** A service port's cluster IP as text and its KUBE-CLUSTER-IP entry and {@link ipPortKey} (ServicePortInfo objects are immutable). */
+const CLUSTER_IP_TEXT = new WeakMap<ServicePortInfo, { readonly ip: string; readonly entry: string; readonly key: number }>();
+
+/** Up to this many real servers (or endpoints), syncEndpoint searches them linearly instead of through a map. */
+const SMALL_DESTS = 32;
 
 const PROTO_INDEX: Readonly<Record<L4Protocol, number>> = { TCP: 0, UDP: 1, SCTP: 2 };
-
-/** A virtual server's identity as one number (what `VirtualServer.String()` identifies). */
-function vsKey(protocol: L4Protocol, addr: IPv4, port: number): number {
-  return (PROTO_INDEX[protocol] * 0x1_0000_0000 + (addr >>> 0)) * 65536 + port;
-}
 
 function byteCompare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -388,6 +386,15 @@ function detectorFor(config: KubeProxyConfiguration, node: Node): Detector {
     case 'InterfaceNamePrefix':
       return { kind: 'iface', name: `${config.detectLocal.interfaceNamePrefix}+` };
   }
+}
+
+/** What IPVS mode derives from a service port's endpoints (see IpvsModeSyncer.#endpointInfo). */
+interface EndpointInfo {
+  readonly svc: ServicePortInfo;
+  readonly node: string;
+  readonly cat: CategorizedEndpoints;
+  /** KUBE-LOOP-BACK entries `ip,proto:port,ip` of the local endpoints, in endpoint order. */
+  readonly loopback: readonly string[];
 }
 
 /** The rules of one IPVS-mode restore, per table, in write order. */
@@ -429,7 +436,7 @@ export class IpvsModeSyncer {
   #sortedServices = 0;
   /** The rng of `order: 'random'`, null for sorted. */
   readonly #shuffle: Rng | null = null;
-  readonly #categories = new WeakMap<readonly Endpoint[], { svc: ServicePortInfo; node: string; cat: CategorizedEndpoints }>();
+  readonly #categories = new WeakMap<readonly Endpoint[], EndpointInfo>();
 
   /**
    * Applies what `NewProxier` sets up: `vs/conntrack=1`,
@@ -560,14 +567,20 @@ export class IpvsModeSyncer {
     if (!this.#terminating.has(name)) this.#terminating.set(name, { name, vs, addr, port, since: now });
   }
 
-  /** `CategorizeEndpoints` of a service port, remembered while its endpoints (the same array) and the node stay. */
-  #categorized(svc: ServicePortInfo, nodeName: string): CategorizedEndpoints {
-    const eps = this.cluster.endpoints(svc, nodeName);
+  /**
+   * `CategorizeEndpoints` of a service port's endpoints `eps` (`cluster.endpoints(svc, nodeName)`) and
+   * their KUBE-LOOP-BACK entries, remembered while they (the same array) and the node stay.
+   */
+  #endpointInfo(svc: ServicePortInfo, eps: readonly Endpoint[], nodeName: string): EndpointInfo {
     const hit = this.#categories.get(eps);
-    if (hit?.svc === svc && hit.node === nodeName) return hit.cat;
-    const cat = categorizeEndpoints(eps, svc, nodeName);
-    this.#categories.set(eps, { svc, node: nodeName, cat });
-    return cat;
+    if (hit?.svc === svc && hit.node === nodeName) return hit;
+    const proto = svc.protocol.toLowerCase();
+    const loopback: string[] = [];
+    // hairpin: local endpoints (all of them, whatever their state)
+    for (const ep of eps) if (isLocalEndpoint(ep, nodeName)) loopback.push(`${ep.ipString},${proto}:${ep.port},${ep.ipString}`);
+    const info: EndpointInfo = { svc, node: nodeName, cat: categorizeEndpoints(eps, svc, nodeName), loopback };
+    this.#categories.set(eps, info);
+    return info;
   }
 
   /** The service ports by ServicePortName string then protocol (kube-proxy's map order, made stable); re-sorted when Services change. */
@@ -646,19 +659,26 @@ export class IpvsModeSyncer {
     }
 
     // ensureIPSet + resetEntries
-    const active = new Map<string, Set<string>>();
+    // the entries of each set: by element key (see elementKey) for the types that have one, else as text
+    const active = new Map<string, Map<number, string> | Set<string>>();
     for (const s of KUBE_IPSETS) {
       ipsetOps.create++;
       store.create(s.name, s.type, s.type === 'bitmap:port' ? { range: { from: 0, to: 65535 } } : { hashsize: 1024, maxelem: 65536 }, true);
-      active.set(s.name, new Set());
+      active.set(s.name, KEYED_TYPES.has(s.type) ? new Map() : new Set());
     }
     const entry = (setName: string, text: string): void => {
-      active.get(setName)!.add(text);
+      (active.get(setName) as Set<string>).add(text);
+    };
+    const keyedEntry = (setName: string, key: number, text: string): void => {
+      (active.get(setName) as Map<number, string>).set(key, text);
     };
 
-    const activeServices = new Set<number>();
+    // the virtual servers synced (kube-proxy's activeIPVSServices by VirtualServer.String(); the engine
+    // keeps one object per virtual server, and nothing deletes one before cleanLegacyService)
+    const activeServices = new Set<VirtualService>();
     const activeBind = new Set<IPv4>();
-    const alreadyBound = new Set(this.#bound);
+    // addresses bound by this sync (before them, #bound is what was bound when it started: it only grows until the cleanup)
+    const boundNow = new Set<IPv4>();
     const { all: nodeAddressList, nodePort: nodePortIPs } = this.#nodeAddresses();
     const nodeAddressSet = new Set(nodeAddressList);
     const noLocalInternal = new Set<string>();
@@ -681,10 +701,11 @@ export class IpvsModeSyncer {
       return { addr, port, protocol: svc.protocol, scheduler: this.scheduler, flags, timeout };
     };
 
-    const syncService = (vs: VirtualServerSpec, bind: boolean): boolean => {
+    // the virtual server as applied, or null when adding or editing it failed
+    const syncService = (vs: VirtualServerSpec, bind: boolean): VirtualService | null => {
       const key = keyOf(vs);
       ops.getVirtualServer++;
-      const applied = this.ipvs.getService(key);
+      let applied = this.ipvs.getService(key);
       const opts = (): ServiceOptions => ({
         scheduler: vs.scheduler,
         persistent: (vs.flags & ServiceFlag.PERSISTENT) !== 0,
@@ -695,36 +716,57 @@ export class IpvsModeSyncer {
       try {
         if (applied === undefined) {
           ops.addVirtualServer++;
-          this.ipvs.addService(key, opts());
+          applied = this.ipvs.addService(key, opts());
         } else if (applied.schedulerName !== vs.scheduler || appliedFlags(applied) !== vs.flags || appliedTimeout(applied) !== vs.timeout) {
           ops.updateVirtualServer++;
           this.ipvs.editService(key, opts());
         }
       } catch {
-        return false;
+        return null;
       }
-      if (bind && !alreadyBound.has(vs.addr)) {
+      if (bind && (boundNow.has(vs.addr) || !this.#bound.has(vs.addr))) {
         // EnsureAddressBind
         addressesBound++;
         if (!this.#bound.has(vs.addr)) {
           this.#bound.add(vs.addr);
+          boundNow.add(vs.addr);
           this.netfilter.host.addLocalAddress(vs.addr);
         }
       }
-      return true;
+      return applied;
     };
 
-    const syncEndpoint = (svc: ServicePortInfo, onlyLocal: boolean, vs: VirtualServerSpec): void => {
+    // The applied real servers as parallel arrays (a snapshot: the loops below add and delete while they
+    // read) and which of them are wanted; scratch reused by every syncEndpoint of this sync. Small
+    // services are searched linearly, large ones through a key → index map (numeric keys above 2^31 make
+    // Map/Set lookups slow, and kube-proxy's maps here hold one service's real servers).
+    const curAddr: number[] = [];
+    const curPort: number[] = [];
+    const curWeight: number[] = [];
+    const curWanted: boolean[] = [];
+    const curIndex = new Map<number, number>();
+    const seen = new Set<number>();
+    // `applied`: what syncService returned just before (GetVirtualServer reads the same virtual server)
+    const syncEndpoint = (svc: ServicePortInfo, epInfo: EndpointInfo, onlyLocal: boolean, vs: VirtualServerSpec, applied: VirtualService): void => {
       const key = keyOf(vs);
       ops.getVirtualServer++;
-      const applied = this.ipvs.getService(key);
-      if (applied === undefined) return;
       ops.getRealServers++;
-      const cur = new Map<number, { readonly addr: IPv4; readonly port: number; readonly weight: number }>();
-      // weights are read only by the initial sync, which edits while it reads: it needs a snapshot
-      if (this.#initialSync) for (const d of applied.dests) cur.set(d.addr * 65536 + d.port, { addr: d.addr, port: d.port, weight: d.weight });
-      else for (const d of applied.dests) cur.set(d.addr * 65536 + d.port, d);
-      const cat = this.#categorized(svc, nodeName);
+      const dests = applied.dests;
+      const nCur = dests.length;
+      for (let i = 0; i < nCur; i++) {
+        const d = dests[i]!;
+        curAddr[i] = d.addr;
+        curPort[i] = d.port;
+        // weights are read only by the initial sync, which edits while it reads: hence the snapshot
+        curWeight[i] = d.weight;
+        curWanted[i] = false;
+      }
+      const bigCur = nCur > SMALL_DESTS;
+      if (bigCur) {
+        curIndex.clear();
+        for (let i = 0; i < nCur; i++) curIndex.set(curAddr[i]! * 65536 + curPort[i]!, i);
+      }
+      const cat = epInfo.cat;
       let eps: readonly Endpoint[];
       if (onlyLocal) {
         if (cat.localEndpoints.length > 0) eps = cat.localEndpoints;
@@ -738,15 +780,41 @@ export class IpvsModeSyncer {
         eps = cat.clusterEndpoints;
       }
       if (this.#shuffle !== null) eps = shuffleInPlace(eps.slice(), this.#shuffle);
-      const wanted = new Set<number>();
-      for (const ep of eps) {
-        const k = ep.ip * 65536 + ep.port;
-        if (wanted.has(k)) continue;
-        wanted.add(k);
-        if (cur.has(k)) {
+      const bigEps = eps.length > SMALL_DESTS;
+      if (bigEps) seen.clear();
+      for (let j = 0; j < eps.length; j++) {
+        const ep = eps[j]!;
+        // skip an ip:port already visited (the `wanted` set of the real-server diff)
+        if (bigEps) {
+          const k = ep.ip * 65536 + ep.port;
+          if (seen.has(k)) continue;
+          seen.add(k);
+        } else {
+          let dup = false;
+          for (let q = 0; q < j; q++) {
+            const o = eps[q]!;
+            if (o.ip === ep.ip && o.port === ep.port) {
+              dup = true;
+              break;
+            }
+          }
+          if (dup) continue;
+        }
+        let at = -1;
+        if (bigCur) at = curIndex.get(ep.ip * 65536 + ep.port) ?? -1;
+        else {
+          for (let i = 0; i < nCur; i++) {
+            if (curAddr[i] === ep.ip && curPort[i] === ep.port) {
+              at = i;
+              break;
+            }
+          }
+        }
+        if (at >= 0) {
+          curWanted[at] = true;
           if (this.#initialSync) {
-            for (const d of cur.values()) {
-              if (d.weight !== 1) {
+            for (let i = 0; i < nCur; i++) {
+              if (curWeight[i] !== 1) {
                 // kube-proxy passes the new endpoint, not the mismatching dest
                 ops.updateRealServer++;
                 this.ipvs.editDest(key, ep.ip, ep.port, { weight: 1 });
@@ -768,52 +836,66 @@ export class IpvsModeSyncer {
           if (!(e instanceof OperationError)) throw e;
         }
       }
-      for (const [k, d] of cur) {
-        if (wanted.has(k)) continue;
-        if (this.#terminating.size > 0 && this.#terminating.has(uniqueRealServerName(vs, d.addr, d.port))) continue;
-        this.#gracefulDelete(vs, d.addr, d.port, now, ops);
+      for (let i = 0; i < nCur; i++) {
+        if (curWanted[i]!) continue;
+        const addr = curAddr[i]!;
+        const port = curPort[i]!;
+        if (this.#terminating.size > 0 && this.#terminating.has(uniqueRealServerName(vs, addr, port))) continue;
+        this.#gracefulDelete(vs, addr, port, now, ops);
       }
     };
 
+    // KUBE-IPVS-IPS gets every bound address (a set: its order does not matter, the diff below sorts)
+    const ipvsIps = active.get(KubeIpset.IPVS_IPS) as Map<number, string>;
+    const bindText = (addr: IPv4, text: string | null): void => {
+      if (activeBind.has(addr)) return;
+      activeBind.add(addr);
+      ipvsIps.set(addr >>> 0, text ?? formatIPv4(addr));
+    };
     const lower = (p: L4Protocol): string => p.toLowerCase();
     for (const svc of ports) {
       const proto = lower(svc.protocol);
-      // hairpin: local endpoints (all of them, whatever their state)
-      for (const ep of this.cluster.endpoints(svc, nodeName)) {
-        if (!isLocalEndpoint(ep, nodeName)) continue;
-        entry(KubeIpset.LOOP_BACK, `${ep.ipString},${proto}:${ep.port},${ep.ipString}`);
-      }
+      const epInfo = this.#endpointInfo(svc, this.cluster.endpoints(svc, nodeName), nodeName);
+      for (const e of epInfo.loopback) entry(KubeIpset.LOOP_BACK, e);
       // cluster IP
-      let clusterEntry = CLUSTER_IP_ENTRY.get(svc);
-      if (clusterEntry === undefined) {
-        clusterEntry = `${formatIPv4(svc.clusterIP)},${proto}:${svc.port}`;
-        CLUSTER_IP_ENTRY.set(svc, clusterEntry);
+      let clusterText = CLUSTER_IP_TEXT.get(svc);
+      if (clusterText === undefined) {
+        const ip = formatIPv4(svc.clusterIP);
+        clusterText = { ip, entry: `${ip},${proto}:${svc.port}`, key: ipPortKey(svc.clusterIP, svc.protocol, svc.port) };
+        CLUSTER_IP_TEXT.set(svc, clusterText);
       }
-      entry(KubeIpset.CLUSTER_IP, clusterEntry);
+      keyedEntry(KubeIpset.CLUSTER_IP, clusterText.key, clusterText.entry);
       const cvs = vsFor(svc, svc.clusterIP, svc.port);
-      if (syncService(cvs, true)) {
-        activeServices.add(vsKey(cvs.protocol, cvs.addr, cvs.port));
-        activeBind.add(cvs.addr);
-        syncEndpoint(svc, svc.internalPolicyLocal, cvs);
+      const capplied = syncService(cvs, true);
+      if (capplied !== null) {
+        activeServices.add(capplied);
+        bindText(cvs.addr, clusterText.ip);
+        syncEndpoint(svc, epInfo, svc.internalPolicyLocal, cvs, capplied);
       }
       // external IPs
       for (const ip of svc.externalIPs) {
-        entry(svc.externalPolicyLocal ? KubeIpset.EXTERNAL_IP_LOCAL : KubeIpset.EXTERNAL_IP, `${formatIPv4(ip)},${proto}:${svc.port}`);
+        keyedEntry(
+          svc.externalPolicyLocal ? KubeIpset.EXTERNAL_IP_LOCAL : KubeIpset.EXTERNAL_IP,
+          ipPortKey(ip, svc.protocol, svc.port),
+          `${formatIPv4(ip)},${proto}:${svc.port}`,
+        );
         const vs = vsFor(svc, ip, svc.port);
         const shouldBind = !nodeAddressSet.has(ip);
-        if (syncService(vs, shouldBind)) {
-          activeServices.add(vsKey(vs.protocol, vs.addr, vs.port));
-          if (shouldBind) activeBind.add(ip);
-          syncEndpoint(svc, svc.externalPolicyLocal, vs);
+        const applied = syncService(vs, shouldBind);
+        if (applied !== null) {
+          activeServices.add(applied);
+          if (shouldBind) bindText(ip, null);
+          syncEndpoint(svc, epInfo, svc.externalPolicyLocal, vs, applied);
         }
       }
       // load-balancer ingress
       for (const ip of svc.loadBalancerVIPs) {
         const e = `${formatIPv4(ip)},${proto}:${svc.port}`;
-        entry(KubeIpset.LOAD_BALANCER, e);
-        if (svc.externalPolicyLocal) entry(KubeIpset.LOAD_BALANCER_LOCAL, e);
+        const k = ipPortKey(ip, svc.protocol, svc.port);
+        keyedEntry(KubeIpset.LOAD_BALANCER, k, e);
+        if (svc.externalPolicyLocal) keyedEntry(KubeIpset.LOAD_BALANCER_LOCAL, k, e);
         if (svc.loadBalancerSourceRanges.length > 0) {
-          entry(KubeIpset.LOAD_BALANCER_FW, e);
+          keyedEntry(KubeIpset.LOAD_BALANCER_FW, k, e);
           let allowFromNode = false;
           for (const c of svc.loadBalancerSourceRanges) {
             const cidrText = c.prefixLength === 32 ? formatIPv4(c.address) : `${formatIPv4(c.address)}/${c.prefixLength}`;
@@ -825,10 +907,11 @@ export class IpvsModeSyncer {
         }
         const vs = vsFor(svc, ip, svc.port);
         const shouldBind = !nodeAddressSet.has(ip);
-        if (syncService(vs, shouldBind)) {
-          activeServices.add(vsKey(vs.protocol, vs.addr, vs.port));
-          if (shouldBind) activeBind.add(ip);
-          syncEndpoint(svc, svc.externalPolicyLocal, vs);
+        const applied = syncService(vs, shouldBind);
+        if (applied !== null) {
+          activeServices.add(applied);
+          if (shouldBind) bindText(ip, null);
+          syncEndpoint(svc, epInfo, svc.externalPolicyLocal, vs, applied);
         }
       }
       // node ports
@@ -837,38 +920,72 @@ export class IpvsModeSyncer {
         if (svc.protocol === 'SCTP') {
           for (const ip of nodeIPs) {
             const e = `${formatIPv4(ip)},sctp:${svc.nodePort}`;
-            entry(KubeIpset.NODE_PORT_SCTP, e);
-            if (local) entry(KubeIpset.NODE_PORT_LOCAL_SCTP, e);
+            const k = ipPortKey(ip, 'SCTP', svc.nodePort);
+            keyedEntry(KubeIpset.NODE_PORT_SCTP, k, e);
+            if (local) keyedEntry(KubeIpset.NODE_PORT_LOCAL_SCTP, k, e);
           }
         } else {
           const tcp = svc.protocol === 'TCP';
-          entry(tcp ? KubeIpset.NODE_PORT_TCP : KubeIpset.NODE_PORT_UDP, String(svc.nodePort));
-          if (local) entry(tcp ? KubeIpset.NODE_PORT_LOCAL_TCP : KubeIpset.NODE_PORT_LOCAL_UDP, String(svc.nodePort));
+          const text = String(svc.nodePort);
+          keyedEntry(tcp ? KubeIpset.NODE_PORT_TCP : KubeIpset.NODE_PORT_UDP, svc.nodePort, text);
+          if (local) keyedEntry(tcp ? KubeIpset.NODE_PORT_LOCAL_TCP : KubeIpset.NODE_PORT_LOCAL_UDP, svc.nodePort, text);
         }
         for (const ip of nodeIPs) {
           const vs = vsFor(svc, ip, svc.nodePort);
-          if (syncService(vs, false)) {
-            activeServices.add(vsKey(vs.protocol, vs.addr, vs.port));
-            syncEndpoint(svc, local, vs);
+          const applied = syncService(vs, false);
+          if (applied !== null) {
+            activeServices.add(applied);
+            syncEndpoint(svc, epInfo, local, vs, applied);
           }
         }
       }
-      if (svc.healthCheckNodePort !== 0) entry(KubeIpset.HEALTH_CHECK_NODE_PORT, String(svc.healthCheckNodePort));
+      if (svc.healthCheckNodePort !== 0) keyedEntry(KubeIpset.HEALTH_CHECK_NODE_PORT, svc.healthCheckNodePort, String(svc.healthCheckNodePort));
     }
-    const ipvsIps = active.get(KubeIpset.IPVS_IPS)!;
-    for (const a of activeBind) ipvsIps.add(formatIPv4(a));
 
+    // Whether `ipset add -exist` of `elem` is sure to be refused with HASH_FULL, the answer of the add
+    // itself without its thrown error (tens of thousands per sync at 100k Services, most of the sync's
+    // cost): a hash set without timeouts or nomatch elements at maxelem refuses every element it does
+    // not hold (mtype_add, ip_set_hash_gen.h), and `test` parses the element as `add` does. Anything
+    // else (a range, a parse error, a held element) is left to the add.
+    const refusedAsFull = (name: string, elem: string): boolean => {
+      const set = store.get(name);
+      if (set === undefined || set.type.bitmap || set.config.timeout !== null || (set.type.features & IpsetFeature.NOMATCH) !== 0) return false;
+      if (set.liveCount(store.now) < set.config.maxelem) return false;
+      try {
+        return !store.test(name, elem);
+      } catch {
+        return false;
+      }
+    };
     // syncIPSetEntries: list, delete stale, add new (sorted, as sets.String.List() is); a refused
     // add or delete (HASH_FULL past maxelem) is logged by kube-proxy, which goes on with the sync
     for (const s of KUBE_IPSETS) {
       ipsetOps.list++;
       const info = store.list(s.name)[0]!;
       const type = s.type;
-      const current = new Set<string>();
-      for (const m of info.members) current.add(formatEntry(type, m));
-      const want = active.get(s.name)!;
+      const wanted = active.get(s.name)!;
       const stale: string[] = [];
-      for (const e of current) if (!want.has(e)) stale.push(e);
+      const fresh: string[] = [];
+      if (wanted instanceof Map) {
+        // By element key: a listed element is wanted iff its key is (the key is one-to-one with the
+        // text formatEntry prints and the entries above are written as), so only stale elements are formatted.
+        let held = 0;
+        for (const m of info.members) {
+          const k = elementKey(type, m);
+          if (k >= 0 && wanted.has(k)) held++;
+          else stale.push(formatEntry(type, m));
+        }
+        if (held < wanted.size) {
+          const heldKeys = new Set<number>();
+          for (const m of info.members) heldKeys.add(elementKey(type, m));
+          for (const [k, e] of wanted) if (!heldKeys.has(k)) fresh.push(e);
+        }
+      } else {
+        const current = new Set<string>();
+        for (const m of info.members) current.add(formatEntry(type, m));
+        for (const e of current) if (!wanted.has(e)) stale.push(e);
+        for (const e of wanted) if (!current.has(e)) fresh.push(e);
+      }
       for (const e of stale.sort()) {
         ipsetOps.del++;
         try {
@@ -878,12 +995,15 @@ export class IpvsModeSyncer {
           ipsetOps.failed++;
         }
       }
-      const fresh: string[] = [];
-      for (const e of want) if (!current.has(e)) fresh.push(e);
-      for (const e of fresh.sort()) {
+      fresh.sort();
+      for (let i = 0; i < fresh.length; i++) {
         ipsetOps.add++;
+        if (refusedAsFull(s.name, fresh[i]!)) {
+          ipsetOps.failed++;
+          continue;
+        }
         try {
-          store.add(s.name, e, { exist: true });
+          store.add(s.name, fresh[i]!, { exist: true });
         } catch (err) {
           if (!(err instanceof IpsetError)) throw err;
           ipsetOps.failed++;
@@ -919,10 +1039,9 @@ export class IpvsModeSyncer {
       ops.getVirtualServers++;
       for (const svc of [...this.ipvs.services()]) {
         if (svc.fwmark !== 0) continue;
-        const protocol = PROTO_OF.get(svc.proto);
-        if (protocol === undefined) continue;
+        if (!PROTO_OF.has(svc.proto)) continue;
         if (this.#config.ipvs.excludeCIDRs.some((c) => cidrContains(c, svc.addr))) continue;
-        if (activeServices.has(vsKey(protocol, svc.addr, svc.port))) continue;
+        if (activeServices.has(svc)) continue;
         ops.deleteVirtualServer++;
         this.ipvs.deleteService({ proto: svc.proto, addr: svc.addr, port: svc.port });
       }
@@ -979,7 +1098,7 @@ export class IpvsModeSyncer {
 
   // writeIptablesRules (proxier.go) as a restore document: *nat then *filter, as kube-proxy concatenates them.
   #iptablesRules(
-    active: ReadonlyMap<string, ReadonlySet<string>>,
+    active: ReadonlyMap<string, { readonly size: number }>,
     outFilter: readonly { ip: IPv4; protocol: L4Protocol; port: number }[],
   ): { doc: RestoreDocument; natRules: number; filterRules: number } {
     const nat: RuleBuffer = { chains: [...NAT_CHAINS], rules: [] };
@@ -1114,6 +1233,27 @@ export class IpvsModeSyncer {
     };
     return { doc: { blocks: [block('nat', nat), block('filter', filter)] }, natRules: nat.rules.length, filterRules: filter.rules.length };
   }
+}
+
+/** The set types whose entries {@link elementKey} keys. */
+const KEYED_TYPES: ReadonlySet<KubeIpsetType> = new Set<KubeIpsetType>(['hash:ip', 'hash:ip,port', 'bitmap:port']);
+
+/** The key of a `hash:ip,port` entry `ip,proto:port` IPVS mode writes (TCP, UDP or SCTP). */
+function ipPortKey(ip: IPv4, protocol: L4Protocol, port: number): number {
+  return (ip >>> 0) * 0x40000 + PROTO_INDEX[protocol] * 0x10000 + port;
+}
+
+/**
+ * A listed element of a {@link KEYED_TYPES} set as a number, one-to-one with the
+ * text {@link formatEntry} prints for it: the address (hash:ip), the port
+ * (bitmap:port), {@link ipPortKey} (hash:ip,port); -1 for a protocol IPVS mode
+ * never writes (such an element is never wanted).
+ */
+function elementKey(type: KubeIpsetType, m: { ip: number; proto: number; port: number }): number {
+  if (type === 'hash:ip') return m.ip >>> 0;
+  if (type === 'bitmap:port') return m.port;
+  const p = m.proto === Protocol.TCP ? 0 : m.proto === Protocol.UDP ? 1 : m.proto === Protocol.SCTP ? 2 : -1;
+  return p < 0 ? -1 : (m.ip >>> 0) * 0x40000 + p * 0x10000 + m.port;
 }
 
 /** An element as `ipset list` prints it (the strings kube-proxy diffs against). */
