@@ -96,6 +96,9 @@ class Chain implements ChainState {
   #level: number = UNKNOWN;
   #setFree = true;
   #samePrefix = -1;
+  #owner = 0;
+  #fresh = false;
+  #targets: (Chain | null | undefined)[] | null = null;
 
   constructor(name: string, builtin: boolean, policy: StandardVerdict | null, counters: Counters, rules: RuleState[]) {
     this.name = name;
@@ -140,7 +143,49 @@ class Chain implements ChainState {
   set samePrefix(v: number) {
     this.#samePrefix = v;
   }
+
+  /**
+   * @internal The serial of the transaction that created this object (0:
+   * none). The transaction's own copies are found by this tag without
+   * looking the name up in its undo record again.
+   */
+  get owner(): number {
+    return this.#owner;
+  }
+
+  set owner(v: number) {
+    this.#owner = v;
+  }
+
+  /** @internal Created by its {@link Chain.owner} where no chain of that name existed before it (its undo entry is undefined). */
+  get fresh(): boolean {
+    return this.#fresh;
+  }
+
+  set fresh(v: boolean) {
+    this.#fresh = v;
+  }
+
+  /**
+   * @internal Within its owner transaction, while the chain was only
+   * appended to: per rule, the jump/goto target chain the rule-load check
+   * found when that chain was also the transaction's own (so still the one
+   * in the table while nothing is deleted or renamed), null for a rule
+   * without one, undefined when not known (look the name up). Null (the
+   * array) when it does not cover the rules. Spares the commit check the
+   * name lookups.
+   */
+  get targets(): (Chain | null | undefined)[] | null {
+    return this.#targets;
+  }
+
+  set targets(v: (Chain | null | undefined)[] | null) {
+    this.#targets = v;
+  }
 }
+
+/** Serial of the last transaction begun (any ruleset); tags the chain objects each one creates. */
+let txSerial = 0;
 
 /** Whether `c` (changed by the transaction) has exactly the rules `orig` had, by rule object. */
 function sameAsOrig(orig: ChainState, c: ChainState): boolean {
@@ -164,6 +209,8 @@ function levelOf(c: ChainState | undefined): number {
  * mutated, and rolling back puts the original chain objects back.
  */
 interface Txn {
+  /** Unique serial ({@link Chain.owner} of the chains this transaction created or copied). */
+  readonly id: number;
   readonly t: TableState;
   readonly aux: TableAux;
   readonly where: string;
@@ -175,6 +222,12 @@ interface Txn {
   readonly touched: Map<string, ChainState | undefined>;
   /** Names deleted during the transaction (nothing outside the transaction can refer to them). */
   readonly deleted: Set<string>;
+  /**
+   * The chain objects the transaction created or copied, in the order of
+   * their `touched` entries: while nothing was deleted or renamed, exactly
+   * the chains of the `touched` names.
+   */
+  readonly owned: Chain[];
   /** The original entries in map order, saved before the first change that moves entries (delete, rename). */
   order: [string, ChainState][] | null;
   /** `aux.refs` already counts this transaction's changes. */
@@ -188,6 +241,16 @@ interface Txn {
   lastOrig: readonly RuleState[];
   /** No rule of `lastOrig` has a `set` match. */
   lastOrigSetFree: boolean;
+  /** Chains deleted or renamed so far (a name may then stand for another chain, or none). */
+  removals: number;
+  /**
+   * The last jump target the rule-load check found (consecutive rules often
+   * jump to one chain, e.g. KUBE-MARK-MASQ), while `removals` is `tgRemovals`:
+   * it exists and is not built-in, though it may have been copied since.
+   */
+  tgName: string;
+  tgChain: ChainState | null;
+  tgRemovals: number;
 }
 
 /**
@@ -323,6 +386,7 @@ export class Ruleset {
 
   #begin(table: TableName, where: string, useCounters: boolean): Txn {
     return {
+      id: ++txSerial,
       t: this.#tables.get(table)!,
       aux: this.#aux.get(table)!,
       where,
@@ -331,6 +395,7 @@ export class Ruleset {
       check: this.#checkRule,
       touched: new Map(),
       deleted: new Set(),
+      owned: [],
       order: null,
       settled: false,
       full: false,
@@ -338,6 +403,10 @@ export class Ruleset {
       lastChain: null,
       lastOrig: NO_RULES,
       lastOrigSetFree: true,
+      removals: 0,
+      tgName: '',
+      tgChain: null,
+      tgRemovals: 0,
     };
   }
 }
@@ -388,12 +457,17 @@ function writable(tx: Txn, name: string): ChainState | undefined {
   if (c === undefined) return undefined;
   let w = c;
   let orig: ChainState | undefined;
-  if (!tx.touched.has(name)) {
+  if (c instanceof Chain && c.owner === tx.id) {
+    // already this transaction's (so in `touched`)
+    orig = c.fresh ? undefined : tx.touched.get(name);
+  } else if (!tx.touched.has(name)) {
     tx.touched.set(name, c);
     orig = c;
     const copy = new Chain(c.name, c.builtin, c.policy, { packets: c.counters.packets, bytes: c.counters.bytes }, c.rules.slice());
     copy.setFree = isSetFree(c);
     copy.samePrefix = c.rules.length;
+    copy.owner = tx.id;
+    tx.owned.push(copy);
     w = copy;
     tx.t.chains.set(name, w);
   } else {
@@ -409,10 +483,13 @@ function writable(tx: Txn, name: string): ChainState | undefined {
 /** Empties a chain (as a declaration or `-F` does), without copying the rules it drops. */
 function flushChain(tx: Txn, name: string): void {
   const c = tx.t.chains.get(name)!;
-  if (!tx.touched.has(name)) {
+  if (!(c instanceof Chain && c.owner === tx.id) && !tx.touched.has(name)) {
     tx.touched.set(name, c);
     const w = new Chain(c.name, c.builtin, c.policy, { packets: c.counters.packets, bytes: c.counters.bytes }, []);
     w.samePrefix = 0;
+    w.owner = tx.id;
+    w.targets = [];
+    tx.owned.push(w);
     tx.t.chains.set(name, w);
     if (tx.settled) countRefs(tx.aux.refs!, c.rules, -1);
     tx.lastName = name;
@@ -426,15 +503,21 @@ function flushChain(tx: Txn, name: string): void {
   if (c instanceof Chain) {
     c.setFree = true;
     c.samePrefix = 0;
+    c.targets = c.owner === tx.id ? [] : null;
   }
 }
 
 function createChain(tx: Txn, name: string): void {
   let orig: ChainState | undefined;
-  if (tx.touched.has(name)) orig = tx.touched.get(name);
+  // the chain does not exist: it has an undo entry only if deleted by this transaction
+  if (tx.deleted.size > 0 && tx.touched.has(name)) orig = tx.touched.get(name);
   else tx.touched.set(name, undefined);
   const c = new Chain(name, false, null, { packets: 0, bytes: 0 }, []);
   c.samePrefix = 0;
+  c.owner = tx.id;
+  c.fresh = orig === undefined;
+  c.targets = [];
+  tx.owned.push(c);
   tx.t.chains.set(name, c);
   tx.lastName = name;
   tx.lastChain = c;
@@ -448,6 +531,7 @@ function deleteChainEntry(tx: Txn, name: string): void {
   if (!tx.touched.has(name)) tx.touched.set(name, tx.t.chains.get(name));
   tx.t.chains.delete(name);
   tx.deleted.add(name);
+  tx.removals++;
   tx.lastChain = null;
 }
 
@@ -579,27 +663,38 @@ function rollback(tx: Txn): void {
  * copy); unchanged chains keep theirs, which still bound their targets'
  * labels unless a changed target grew (checked by the caller).
  */
-function chainLevel(t: TableState, c: Chain): number {
+function chainLevel(t: TableState, c: Chain, useTargets: boolean): number {
   c.level = BUSY;
   let lv = 0;
   const rules = c.rules;
   let lastName = '';
   let last: Chain | undefined;
+  // the targets the rule-load checks found (valid while no chain was deleted or renamed)
+  const known = useTargets ? c.targets : null;
+  const useKnown = known !== null && known.length === rules.length;
   for (let i = 0; i < rules.length; i++) {
-    const tg = rules[i]!.spec.target;
-    if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto')) continue;
-    const target = tg.chain;
-    let tc = last;
-    if (target !== lastName || tc === undefined) {
-      const found = t.chains.get(target);
-      if (!(found instanceof Chain)) return BAD;
-      tc = found;
-      lastName = target;
-      last = tc;
+    let tc: Chain | undefined;
+    if (useKnown) {
+      const k = known[i];
+      if (k === null) continue;
+      tc = k;
+    }
+    if (tc === undefined) {
+      const tg = rules[i]!.spec.target;
+      if (tg === null || (tg.kind !== 'jump' && tg.kind !== 'goto')) continue;
+      const target = tg.chain;
+      tc = last;
+      if (target !== lastName || tc === undefined) {
+        const found = t.chains.get(target);
+        if (!(found instanceof Chain)) return BAD;
+        tc = found;
+        lastName = target;
+        last = tc;
+      }
     }
     let l = tc.level;
     if (l === UNKNOWN) {
-      l = chainLevel(t, tc);
+      l = chainLevel(t, tc, useTargets);
       if (l === BAD) return BAD;
     } else if (l < 0) return BAD;
     if (l >= lv) lv = l + 1;
@@ -628,24 +723,36 @@ function check(tx: Txn, line: number): Map<string, number> | null {
   // KUBE-SERVICES in a partial sync) keep their edges: they count as unchanged, label and all.
   // (Not after a delete: a chain of that name may have been recreated with another depth.)
   let same: Set<string> | null = null;
-  if (tx.deleted.size === 0) {
-    for (const [name, orig] of tx.touched) {
-      if (orig === undefined) continue;
-      const c = t.chains.get(name);
-      if (!(c instanceof Chain) || c.level !== UNKNOWN || !sameAsOrig(orig, c)) continue;
-      c.level = levelOf(orig);
-      (same ??= new Set()).add(name);
-    }
-  }
   let grown: string[] | null = null;
-  for (const [name, orig] of tx.touched) {
-    const c = t.chains.get(name);
-    if (!(c instanceof Chain)) continue;
-    let lv = c.level;
-    if (lv === UNKNOWN) lv = chainLevel(t, c);
-    if (lv < 0) return validate(t, tx.where, line);
-    // an unchanged chain jumping here keeps a larger label unless this one grew
-    if (orig !== undefined && !tx.deleted.has(name) && lv > levelOf(orig)) (grown ??= []).push(name);
+  if (tx.deleted.size === 0) {
+    // every touched name holds its owned chain: walk those without looking names up
+    const owned = tx.owned;
+    for (let i = 0; i < owned.length; i++) {
+      const c = owned[i]!;
+      if (c.fresh || c.level !== UNKNOWN) continue;
+      const orig = tx.touched.get(c.name)!;
+      if (!sameAsOrig(orig, c)) continue;
+      c.level = levelOf(orig);
+      (same ??= new Set()).add(c.name);
+    }
+    for (let i = 0; i < owned.length; i++) {
+      const c = owned[i]!;
+      let lv = c.level;
+      if (lv === UNKNOWN) lv = chainLevel(t, c, true);
+      c.targets = null;
+      if (lv < 0) return validate(t, tx.where, line);
+      // an unchanged chain jumping here keeps a larger label unless this one grew
+      if (!c.fresh && lv > levelOf(tx.touched.get(c.name))) (grown ??= []).push(c.name);
+    }
+  } else {
+    for (const [name, orig] of tx.touched) {
+      const c = t.chains.get(name);
+      if (!(c instanceof Chain)) continue;
+      let lv = c.level;
+      if (lv === UNKNOWN) lv = chainLevel(t, c, false);
+      if (lv < 0) return validate(t, tx.where, line);
+      if (orig !== undefined && !tx.deleted.has(name) && lv > levelOf(orig)) (grown ??= []).push(name);
+    }
   }
   if (grown !== null) {
     // does an unchanged chain refer to a chain that got deeper? (a loop could close through it)
@@ -691,6 +798,8 @@ function check(tx: Txn, line: number): Map<string, number> | null {
 function commit(tx: Txn, line: number): void {
   const levels = check(tx, line);
   if (levels === null) return;
+  // check() went to validate() before clearing every owned chain's targets: drop them (only this transaction reads them)
+  for (const c of tx.owned) c.targets = null;
   for (const [name, c] of tx.t.chains) if (c instanceof Chain) c.level = levels.get(name)!;
 }
 
@@ -773,11 +882,17 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       const before = tx.lastOrig;
       const same = n >= 0 && n < before.length && before[n]!.spec === rule && tx.deleted.size === 0;
       const sets = !(same && tx.lastOrigSetFree) && hasSetMatch(rule);
-      if (!same || sets) checkRule(tx, rule, line);
+      const checked = !same || sets;
+      const target = checked ? checkRule(tx, rule, line) : undefined;
       if (c === undefined) fail('ENOENT', where, line, `no chain ${cmd.chain} in table ${t.name}`, restore);
       if (c instanceof Chain) {
         if (sets) c.setFree = false;
         if (c.samePrefix === n && n < before.length && before[n]!.spec === rule) c.samePrefix = n + 1;
+        const tl = c.targets;
+        if (tl !== null) {
+          if (checked && tl.length === n) tl.push(target instanceof Chain && target.owner === tx.id ? target : target === null ? null : undefined);
+          else c.targets = null;
+        }
       }
       c.rules.push(newRule(rule, cmd.counters, tx.useCounters));
       refDelta(tx, cmd.rule, 1);
@@ -790,6 +905,7 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       if (c instanceof Chain) {
         if (hasSetMatch(cmd.rule)) c.setFree = false;
         c.samePrefix = -1;
+        c.targets = null;
       }
       c.rules.splice(cmd.index - 1, 0, newRule(cmd.rule, cmd.counters, tx.useCounters));
       refDelta(tx, cmd.rule, 1);
@@ -803,6 +919,7 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       if (c instanceof Chain) {
         if (hasSetMatch(cmd.rule)) c.setFree = false;
         c.samePrefix = -1;
+        c.targets = null;
       }
       c.rules[cmd.index - 1] = newRule(cmd.rule, cmd.counters, tx.useCounters);
       refDelta(tx, cmd.rule, 1);
@@ -814,7 +931,10 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       const i = c.rules.findIndex((r) => JSON.stringify(r.spec) === want);
       if (i < 0) fail('ENOENT', where, line, 'Bad rule (does a matching rule exist in that chain?)', restore);
       refDelta(tx, c.rules[i]!.spec, -1);
-      if (c instanceof Chain) c.samePrefix = -1;
+      if (c instanceof Chain) {
+        c.samePrefix = -1;
+        c.targets = null;
+      }
       c.rules.splice(i, 1);
       return;
     }
@@ -822,7 +942,10 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       const c = getChain(tx, cmd.chain, line);
       if (cmd.index < 1 || cmd.index > c.rules.length) fail('ERANGE', where, line, `index of deletion too big (${cmd.index})`, restore);
       refDelta(tx, c.rules[cmd.index - 1]!.spec, -1);
-      if (c instanceof Chain) c.samePrefix = -1;
+      if (c instanceof Chain) {
+        c.samePrefix = -1;
+        c.targets = null;
+      }
       c.rules.splice(cmd.index - 1, 1);
       return;
     }
@@ -881,12 +1004,16 @@ function runCommand(tx: Txn, cmd: TableCommand): void {
       t.chains.clear();
       for (const [n, v] of entries) t.chains.set(n, v);
       tx.deleted.add(oldName);
+      tx.removals++;
       tx.lastChain = null;
       for (const name of [...t.chains.keys()]) {
         const other = t.chains.get(name)!;
         if (!other.rules.some((r) => jumpTarget(r.spec) === oldName)) continue;
         const w = writable(tx, name)!;
-        if (w instanceof Chain) w.samePrefix = -1;
+        if (w instanceof Chain) {
+          w.samePrefix = -1;
+          w.targets = null;
+        }
         w.rules = w.rules.map((r) => {
           const tg = r.spec.target;
           if ((tg?.kind === 'jump' || tg?.kind === 'goto') && tg.chain === oldName) {
@@ -910,8 +1037,14 @@ function hasSetMatch(rule: RuleSpec): boolean {
   return false;
 }
 
-/** The rule-load checks: match modules' checkentry, then the target (libiptc and the kernel). */
-function checkRule(tx: Txn, rule: RuleSpec, line: number): void {
+/**
+ * The rule-load checks: match modules' checkentry, then the target (libiptc
+ * and the kernel). Returns the jump/goto target chain (the object found
+ * when it was last looked up: a copy made since by the transaction is not
+ * seen, so only a chain the transaction owns is known to be the table's), or
+ * null for a rule without one.
+ */
+function checkRule(tx: Txn, rule: RuleSpec, line: number): ChainState | null {
   const check = tx.check;
   if (check !== null) {
     try {
@@ -921,19 +1054,25 @@ function checkRule(tx: Txn, rule: RuleSpec, line: number): void {
     }
   }
   const tg = rule.target;
-  if (tg === null) return;
+  if (tg === null) return null;
   const { where, restore } = tx;
   const t = tx.t;
   if (tg.kind === 'jump' || tg.kind === 'goto') {
-    const c = t.chains.get(tg.chain);
-    if (c === undefined) fail('ENOENT', where, line, `Couldn't load target \`${tg.chain}': No such file or directory`, restore);
-    if (c.builtin) fail('EINVAL', where, line, `cannot jump to built-in chain ${tg.chain}`, restore);
-    return;
+    const name = tg.chain;
+    if (tx.tgChain !== null && name === tx.tgName && tx.tgRemovals === tx.removals) return tx.tgChain;
+    const c = t.chains.get(name);
+    if (c === undefined) fail('ENOENT', where, line, `Couldn't load target \`${name}': No such file or directory`, restore);
+    if (c.builtin) fail('EINVAL', where, line, `cannot jump to built-in chain ${name}`, restore);
+    tx.tgName = name;
+    tx.tgChain = c;
+    tx.tgRemovals = tx.removals;
+    return c;
   }
   const natOnly = tg.kind === 'DNAT' || tg.kind === 'SNAT' || tg.kind === 'MASQUERADE' || tg.kind === 'REDIRECT';
   if (natOnly && t.name !== 'nat') fail('EINVAL', where, line, `target ${tg.kind} is only valid in the nat table`, restore);
   const rawOnly = tg.kind === 'NOTRACK' || tg.kind === 'CT';
   if (rawOnly && t.name !== 'raw') fail('EINVAL', where, line, `target ${tg.kind} is only valid in the raw table`, restore);
+  return null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OperationError, ParseError } from '../../src/errors.js';
 import { Ruleset } from '../../src/netfilter/ruleset.js';
+import type { TableCommand } from '../../src/netfilter/ast.js';
 import { append, block, jump, rule, verdict } from './builders.js';
 
 function saved(rs: Ruleset): string {
@@ -88,6 +89,36 @@ describe('Ruleset', () => {
     expect(() =>
       rs.restore(block('filter', [], [append('INPUT', rule({}, { kind: 'DNAT', range: null, random: false, persistent: false }))])),
     ).toThrow(/only valid in the nat table/);
+  });
+
+  it('finds loops and depths through chains created, copied, inserted into and replaced in the same block', () => {
+    const rs = new Ruleset();
+    rs.restore(block('filter', ['A', 'B', 'C'], [append('A', rule({}, jump('B'))), append('B', rule({}, jump('C')))]), { noflush: true });
+    const before = saved(rs);
+    // C's depth from the first block must bound A's: closing C -> A is a loop
+    expect(() => rs.restore(block('filter', [], [append('C', rule({}, jump('A')))]), { noflush: true })).toThrow(/loop/);
+    // a jump to a committed chain (looked up by name), then that chain changed in the same block
+    expect(() => rs.restore(block('filter', ['D'], [append('D', rule({}, jump('A'))), append('C', rule({}, jump('D')))]), { noflush: true })).toThrow(/loop/);
+    expect(() => rs.restore(block('filter', ['D'], [append('D', rule({}, jump('A'))), append('A', rule({}, jump('D')))]), { noflush: true })).toThrow(/loop/);
+    // an insert or a replace after appends
+    const ins: TableCommand = { op: 'insert', chain: 'Z', index: 1, rule: rule({}, jump('X')), counters: null, line: 5 };
+    expect(() => rs.restore(block('filter', ['X', 'Y', 'Z'], [append('X', rule({}, jump('Y'))), append('Y', rule({}, jump('Z'))), ins]), { noflush: true })).toThrow(/loop/);
+    const rep: TableCommand = { op: 'replace', chain: 'Y', index: 1, rule: rule({}, jump('X')), counters: null, line: 5 };
+    expect(() => rs.restore(block('filter', ['X', 'Y'], [append('X', rule({}, jump('Y'))), append('Y', rule({}, verdict('RETURN'))), rep]), { noflush: true })).toThrow(/loop/);
+    expect(saved(rs)).toBe(before);
+    // a chain deleted and created again in the block: the jump resolves to the new one
+    rs.restore(block('filter', ['E'], [append('E', rule({}, verdict('ACCEPT')))]), { noflush: true });
+    rs.restore(
+      block('filter', [], [
+        { op: 'flush', chain: 'E', line: 1 },
+        { op: 'deleteChain', chain: 'E', line: 2 },
+        { op: 'newChain', chain: 'E', line: 3 },
+        append('E', rule({}, jump('A'))),
+        append('INPUT', rule({}, jump('E'))),
+      ]),
+      { noflush: true },
+    );
+    expect(() => rs.restore(block('filter', [], [append('C', rule({}, jump('E')))]), { noflush: true })).toThrow(/loop/);
   });
 
   it('inserts, replaces, deletes by number and by spec, renames and updates references', () => {
