@@ -5,7 +5,11 @@
 // × 10 endpoints, 4 + 11N chains, 8 + 31N rules). Only numbers that appear in
 // that file are here; `null` is a "–" cell of the file. Nothing is measured
 // by lbsim: these are the reference points the report sets its own numbers
-// beside.
+// beside. The restore and packet tables are lbsim's own calibration data
+// (src/kube/cost-model.ts KERNEL_COSTS_REFERENCE, which the modeled kernel
+// cost interpolates); this module adds the file's other columns and tables.
+import { KERNEL_COSTS_REFERENCE } from '../src/kube/cost-model.js';
+import type { IptablesBackendName, PacketCostRow, RestoreCostRow } from '../src/kube/cost-model.js';
 
 /** Where every number in this module comes from. */
 export const KERNEL_COSTS_SOURCE =
@@ -15,33 +19,15 @@ export const KERNEL_COSTS_SOURCE =
 export const KERNEL_COSTS_ENDPOINTS = 10;
 
 /** `iptables` back end of a column. */
-export type KernelBackend = 'legacy' | 'nft';
+export type KernelBackend = IptablesBackendName;
 
 /** One row of "Rule sync, seconds (median of 3)". */
-export interface KernelSyncRow {
-  /** N: ClusterIP services in the table. */
-  readonly services: number;
-  /** `iptables-restore` of the whole table into a fresh namespace, s. */
-  readonly full: number;
-  /** The same file again over the populated table, s. */
-  readonly replace: number;
-  /** One more service with `--noflush`, s. */
-  readonly addOne: number;
-  /** kube-proxy-style partial restore (KUBE-SERVICES re-declared and rewritten + the new service's chains), s. */
-  readonly partial: number;
-}
+export type KernelSyncRow = RestoreCostRow;
 
 /** One row of "New-connection cost on the OUTPUT path, ns per packet (median)", one back end. */
-export interface KernelPacketRow {
-  readonly services: number;
-  /** New connection to the first service in KUBE-SERVICES, ns/packet. */
-  readonly first: number;
-  /** New connection to the last service, ns/packet (null: "–"). */
-  readonly last: number | null;
+export interface KernelPacketRow extends PacketCostRow {
   /** (last − first)/(N − 1), ns per rule, as printed in the file (null: "–"). */
   readonly nsPerRule: number | null;
-  /** Established packet (one 5-tuple repeated), ns/packet (null: "–"). */
-  readonly established: number | null;
 }
 
 /** One row of the nftables-mode table (kube-proxy nftables shape, one verdict-map lookup). */
@@ -66,45 +52,21 @@ export interface KernelNftablesModeRow {
 }
 
 /** "Rule sync, seconds (median of 3)", per back end. */
-export const KERNEL_SYNC_SECONDS: Readonly<Record<KernelBackend, readonly KernelSyncRow[]>> = {
-  legacy: [
-    { services: 0, full: 0.003, replace: 0.003, addOne: 0.003, partial: 0.003 },
-    { services: 100, full: 0.021, replace: 0.027, addOne: 0.011, partial: 0.014 },
-    { services: 1000, full: 0.368, replace: 0.382, addOne: 0.176, partial: 0.208 },
-    { services: 2000, full: 0.57, replace: 0.91, addOne: 0.3, partial: 0.38 },
-    { services: 5000, full: 2.548, replace: 3.426, addOne: 0.789, partial: 0.928 },
-    { services: 10_000, full: 7.812, replace: 11.088, addOne: 2.111, partial: 2.212 },
-  ],
-  nft: [
-    { services: 0, full: 0.002, replace: 0.013, addOne: 0.003, partial: 0.019 },
-    { services: 100, full: 0.054, replace: 0.059, addOne: 0.005, partial: 0.021 },
-    { services: 1000, full: 0.513, replace: 0.557, addOne: 0.023, partial: 0.075 },
-    { services: 2000, full: 1.131, replace: 1.307, addOne: 0.046, partial: 0.153 },
-    { services: 5000, full: 4.123, replace: 4.044, addOne: 0.113, partial: 0.44 },
-    { services: 10_000, full: 14.136, replace: 13.462, addOne: 0.247, partial: 1.287 },
-  ],
+export const KERNEL_SYNC_SECONDS: Readonly<Record<KernelBackend, readonly KernelSyncRow[]>> = KERNEL_COSTS_REFERENCE.restore;
+
+/** The file's "ns/rule" column of the packet table, per back end and N, as printed (it rounds to 3 digits). */
+const PRINTED_NS_PER_RULE: Readonly<Record<KernelBackend, ReadonlyMap<number, number>>> = {
+  legacy: new Map([[100, 3.1], [1000, 5.27], [2000, 5.42], [5000, 5.49], [7500, 6.46], [10_000, 16.4]]),
+  nft: new Map([[100, 15.0], [1000, 10.4], [2000, 11.3], [5000, 11.0], [7500, 10.7], [10_000, 11.5]]),
 };
+
+const withNsPerRule = (b: KernelBackend): KernelPacketRow[] =>
+  KERNEL_COSTS_REFERENCE.packet[b].map((r) => ({ ...r, nsPerRule: PRINTED_NS_PER_RULE[b].get(r.services) ?? null }));
 
 /** "New-connection cost on the OUTPUT path, ns per packet (median)", per back end. Row N = 0 is "no service". */
 export const KERNEL_PACKET_NS: Readonly<Record<KernelBackend, readonly KernelPacketRow[]>> = {
-  legacy: [
-    { services: 0, first: 2572, last: null, nsPerRule: null, established: 1271 },
-    { services: 100, first: 3213, last: 3520, nsPerRule: 3.1, established: 1364 },
-    { services: 1000, first: 3243, last: 8512, nsPerRule: 5.27, established: 1448 },
-    { services: 2000, first: 2989, last: 13_831, nsPerRule: 5.42, established: 1386 },
-    { services: 5000, first: 3207, last: 30_643, nsPerRule: 5.49, established: 1394 },
-    { services: 7500, first: 3130, last: 51_606, nsPerRule: 6.46, established: null },
-    { services: 10_000, first: 3126, last: 166_782, nsPerRule: 16.4, established: 1436 },
-  ],
-  nft: [
-    { services: 0, first: 2654, last: null, nsPerRule: null, established: 1237 },
-    { services: 100, first: 3313, last: 4798, nsPerRule: 15.0, established: 1366 },
-    { services: 1000, first: 3628, last: 14_056, nsPerRule: 10.4, established: 1302 },
-    { services: 2000, first: 3282, last: 25_935, nsPerRule: 11.3, established: 1357 },
-    { services: 5000, first: 3577, last: 58_438, nsPerRule: 11.0, established: 1441 },
-    { services: 7500, first: 3403, last: 83_453, nsPerRule: 10.7, established: null },
-    { services: 10_000, first: 3352, last: 118_820, nsPerRule: 11.5, established: 1491 },
-  ],
+  legacy: withNsPerRule('legacy'),
+  nft: withNsPerRule('nft'),
 };
 
 /** "nftables, kube-proxy nftables-mode shape (one `ip daddr . meta l4proto . th dport vmap` lookup)". */

@@ -11,57 +11,13 @@ import type {
   RuleSpec,
   SavedChain,
   SavedTable,
-  StandardVerdict,
   TableCommand,
   TableName,
 } from '../../src/netfilter/ast.js';
 
-export { BUILTIN_CHAINS, MAX_CHAIN_NAME };
-
-/** Tables in the order `iptables-save` prints them. */
-export const TABLE_ORDER: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter', 'security'];
-
-/** A rule-load check; throws (any Error) to refuse the rule, with the reason as message. */
-export type RuleCheck = (table: TableName, rule: RuleSpec) => void;
-
-/** A rule in a chain, with its counters (updated in place by the engine). */
-export interface RuleState {
-  readonly spec: RuleSpec;
-  readonly counters: Counters;
-}
-
-/** A chain: built-in ones have a policy and policy counters. */
-export interface ChainState {
-  readonly name: string;
-  readonly builtin: boolean;
-  policy: StandardVerdict | null;
-  readonly counters: Counters;
-  rules: RuleState[];
-}
-
-/** One table's chains in creation order. */
-export interface TableState {
-  readonly name: TableName;
-  readonly chains: Map<string, ChainState>;
-}
-
-/** Options of {@link Ruleset.restore}. */
-export interface RestoreOptions {
-  /** `--noflush`: keep chains the input does not declare. @defaultValue false */
-  noflush?: boolean;
-  /** `--counters`: take `[p:b]` counters from the input. @defaultValue false */
-  counters?: boolean;
-}
-
-/** Options of {@link Ruleset.toSaved}. */
-export interface SaveOrderOptions {
-  /**
-   * `sorted` (iptables-legacy: built-in chains, then user chains in byte order of their names) or `creation`
-   * (creation order after the built-ins).
-   * @defaultValue 'sorted'
-   */
-  chainOrder?: 'sorted' | 'creation';
-}
+// The state's shape is the engine's (only the algorithm is the old one).
+import { TABLE_ORDER } from '../../src/netfilter/ruleset.js';
+import type { ChainState, RestoreOptions, RuleCheck, RuleState, SaveOrderOptions, TableState } from '../../src/netfilter/ruleset.js';
 
 const WHERE = 'lbsim/netfilter.Ruleset';
 
