@@ -8,8 +8,9 @@ import { Protocol } from '../net/protocol.js';
 import { shuffleInPlace } from '../sim/rng.js';
 import type { Rng } from '../sim/rng.js';
 import { AddrTypeBit, CtStateBit } from '../netfilter/ast.js';
-import { formatProtoPort } from '../netfilter/ipset/elements.js';
-import { IpsetError, IpsetFeature } from '../netfilter/ipset/set.js';
+import { formatElement } from '../netfilter/ipset/elements.js';
+import { IPSET_TYPES, IpsetError, IpsetFeature } from '../netfilter/ipset/set.js';
+import type { IpsetValue } from '../netfilter/ipset/set.js';
 import type {
   AddrMatch,
   BuiltinChainName,
@@ -1257,20 +1258,7 @@ function elementKey(type: KubeIpsetType, m: { ip: number; proto: number; port: n
   return p < 0 ? -1 : (m.ip >>> 0) * 0x40000 + p * 0x10000 + m.port;
 }
 
-/** An element as `ipset list` prints it (the strings kube-proxy diffs against). */
-function formatEntry(type: KubeIpsetType, m: { ip: number; cidr: number; proto: number; port: number; ip2: number; cidr2: number }): string {
-  // any protocol a user may have added (icmp:echo-request, gre:0) prints as ipset prints it, so the
-  // stale-entry delete below can name it
-  switch (type) {
-    case 'bitmap:port':
-      return String(m.port);
-    case 'hash:ip':
-      return formatIPv4(m.ip);
-    case 'hash:ip,port':
-      return `${formatIPv4(m.ip)},${formatProtoPort(m.proto, m.port)}`;
-    case 'hash:ip,port,ip':
-      return `${formatIPv4(m.ip)},${formatProtoPort(m.proto, m.port)},${formatIPv4(m.ip2)}`;
-    case 'hash:ip,port,net':
-      return `${formatIPv4(m.ip)},${formatProtoPort(m.proto, m.port)},${m.cidr2 === 32 ? formatIPv4(m.ip2) : `${formatIPv4(m.ip2)}/${m.cidr2}`}`;
-  }
+/** An element as `ipset list` prints it (the strings kube-proxy diffs against), any protocol included. */
+function formatEntry(type: KubeIpsetType, m: IpsetValue): string {
+  return formatElement(IPSET_TYPES.get(type)!, m);
 }
