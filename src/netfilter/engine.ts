@@ -7,6 +7,7 @@ import type { BuiltinChainName, TableName } from './ast.js';
 import { CtStateBit } from './ast.js';
 import { compileTable, type CompiledChain, type CompiledRule, type CompiledTable } from './compile.js';
 import { Conntrack, type ConntrackOptions } from '../conntrack/conntrack.js';
+import { IPS } from '../conntrack/constants.js';
 import { createConntrackPort } from '../conntrack/port.js';
 import type { ConntrackPort } from './conntrack-port.js';
 import { StatefulMatches } from './stateful.js';
@@ -389,7 +390,16 @@ export class Netfilter implements PacketClassifier, TargetRunner {
     out.dport = p.dport;
     out.direction = p.ctDir === 1 ? 'reply' : 'original';
     out.newConnection = p.ct !== null && p.ctState === CtStateBit.NEW;
-    if (p.daddr !== origDaddr || p.dport !== origDport) {
+    const ct = p.ct;
+    if (p.ctDir === 1) {
+      // A reply's backend is where its connection was DNATed to (the reply tuple's source), as IPVS
+      // reports the real server for a reply; un-masquerading its destination chooses nothing.
+      if (ct !== null && (ct.status & IPS.DST_NAT) !== 0) {
+        out.hasBackend = true;
+        out.backendAddr = ct.replySrc;
+        out.backendPort = ct.replySport;
+      }
+    } else if (p.daddr !== origDaddr || p.dport !== origDport) {
       out.hasBackend = true;
       out.backendAddr = p.daddr;
       out.backendPort = p.dport;

@@ -18,7 +18,9 @@ import { compileDuration, sampleExponential, type DurationSampler, type Duration
 /**
  * The kinds of packet a workload sends, by role in the connection. Client
  * packets go client → service address; `*-reply` packets go backend →
- * client (sent only with {@link WorkloadOptions.replies}).
+ * the connection's source as the backend sees it: the client, or the
+ * node's address when iptables mode masqueraded the connection (sent only
+ * with {@link WorkloadOptions.replies}).
  *
  * | kind | direction | TCP flags |
  * |---|---|---|
@@ -530,6 +532,13 @@ class Flow implements Timed {
   hasBackend = false;
   backendAddr: IPv4 = 0;
   backendPort: Port = 0;
+  /**
+   * Where the backend's replies go: the connection's source as it left the
+   * balancer — the client, or the node's address when iptables mode
+   * masqueraded it (kube-proxy's KUBE-MARK-MASQ); conntrack turns it back.
+   */
+  replyAddr: IPv4 = 0;
+  replyPort: Port = 0;
   /** Tally of the backend (cached so that per-packet accounting needs no map lookup). */
   tally: BackendTally | null = null;
   tFirst = 0;
@@ -939,6 +948,8 @@ export class WorkloadDriver {
     f.hasBackend = false;
     f.backendAddr = 0;
     f.backendPort = 0;
+    f.replyAddr = 0;
+    f.replyPort = 0;
     f.tally = null;
     f.tFirst = now;
     f.attempts = 0;
@@ -1115,6 +1126,8 @@ export class WorkloadDriver {
     if (d.hasBackend) {
       f.backendAddr = d.backendAddr;
       f.backendPort = d.backendPort;
+      f.replyAddr = d.saddr;
+      f.replyPort = d.sport;
       // #send already counted this packet on the backend's tally; remember it for the flow.
       const b = this.#backend(d.backendAddr, d.backendPort);
       f.tally = b;
@@ -1209,8 +1222,8 @@ export class WorkloadDriver {
     if (PACKET_KIND_IS_REPLY[kind]!) {
       pkt.saddr = f.backendAddr;
       pkt.sport = f.backendPort;
-      pkt.daddr = f.saddr;
-      pkt.dport = f.sport;
+      pkt.daddr = f.replyAddr;
+      pkt.dport = f.replyPort;
       pkt.mark = 0;
       pkt.ifindex = t.replyIfindex;
       pkt.local = false;
